@@ -1,0 +1,2 @@
+Console.Error.WriteLine("bench: not yet wired");
+return 2;
