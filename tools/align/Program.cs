@@ -1,2 +1,3 @@
-Console.Error.WriteLine("align: not yet wired");
-return 2;
+using AlignStream.Cli.Commands;
+
+return await CommandRunner.RunAsync(args);
