@@ -1,0 +1,142 @@
+namespace AlignStream.Platform.Metrics;
+
+/// <summary>
+/// Every meter and instrument name of AlignStream, in one place so dashboards, alerts and code agree.
+/// </summary>
+/// <remarks>
+/// Names are Prometheus snake_case base names. The exposition appends the rest, so do not repeat it here:
+/// counters get <c>_total</c>, and the instrument's unit becomes a suffix (<c>s</c> → <c>_seconds</c>,
+/// <c>By</c> → <c>_bytes</c>; annotation units such as <c>{record}</c> add nothing). Prefer base units
+/// (seconds, bytes). Add a nested class per area; keep names stable once dashboards use them.
+/// </remarks>
+public static class MetricNames
+{
+    /// <summary>Meter names. The exposition listens to every meter whose name starts with <see cref="Prefix"/>.</summary>
+    public static class Meters
+    {
+        /// <summary>Common prefix of every AlignStream meter.</summary>
+        public const string Prefix = "AlignStream";
+
+        /// <summary>Platform library: state store, control plane, hosting.</summary>
+        public const string Platform = "AlignStream.Platform";
+
+        /// <summary>Kafka producer, consume loops, dead-letter topic.</summary>
+        public const string Kafka = "AlignStream.Kafka";
+
+        /// <summary>Generator service.</summary>
+        public const string Generator = "AlignStream.Generator";
+
+        /// <summary>Scorer service.</summary>
+        public const string Scorer = "AlignStream.Scorer";
+
+        /// <summary>Trainer service.</summary>
+        public const string Trainer = "AlignStream.Trainer";
+    }
+
+    /// <summary>State store (Redis or in-memory).</summary>
+    public static class State
+    {
+        /// <summary>Counter of store operations; labels: operation, outcome.</summary>
+        public const string Operations = "align_state_operations";
+
+        /// <summary>Histogram of store operation latency, unit s; label: operation.</summary>
+        public const string OperationDuration = "align_state_operation_duration";
+
+        /// <summary>Counter of atomic bandit statistic updates; label: arm.</summary>
+        public const string BanditUpdates = "align_state_bandit_updates";
+
+        /// <summary>Counter of idempotency claims; label: outcome (claimed|duplicate).</summary>
+        public const string IdempotencyClaims = "align_state_idempotency_claims";
+    }
+
+    /// <summary>Control plane (MassTransit).</summary>
+    public static class Bus
+    {
+        /// <summary>Counter of control-plane messages published; label: message_type.</summary>
+        public const string Published = "align_bus_published_messages";
+
+        /// <summary>Counter of control-plane messages consumed; labels: message_type, outcome.</summary>
+        public const string Consumed = "align_bus_consumed_messages";
+    }
+
+    /// <summary>Process hosting: build info and health.</summary>
+    public static class Host
+    {
+        /// <summary>Gauge that is 1, labelled with service and version.</summary>
+        public const string Info = "align_host_info";
+
+        /// <summary>Counter of /metrics scrapes served.</summary>
+        public const string Scrapes = "align_host_metrics_scrapes";
+
+        /// <summary>Gauge of process uptime, unit s.</summary>
+        public const string Uptime = "align_host_uptime";
+    }
+
+    /// <summary>Generator service.</summary>
+    public static class Generator
+    {
+        /// <summary>Counter of prompts taken from Kafka.</summary>
+        public const string PromptsConsumed = "align_generator_prompts_consumed";
+
+        /// <summary>Counter of candidates sampled.</summary>
+        public const string CandidatesGenerated = "align_generator_candidates_generated";
+
+        /// <summary>Counter of tokens sampled.</summary>
+        public const string TokensGenerated = "align_generator_tokens_generated";
+
+        /// <summary>Histogram of time to generate one candidate set, unit s.</summary>
+        public const string GenerationDuration = "align_generator_generation_duration";
+
+        /// <summary>Gauge of the policy version being served.</summary>
+        public const string PolicyVersion = "align_generator_policy_version";
+
+        /// <summary>Counter of weight loads; label: outcome (loaded|rejected).</summary>
+        public const string WeightLoads = "align_generator_weight_loads";
+
+        /// <summary>Counter of times generation was throttled by trainer backlog.</summary>
+        public const string BackpressureWaits = "align_generator_backpressure_waits";
+    }
+
+    /// <summary>Scorer service.</summary>
+    public static class Scorer
+    {
+        /// <summary>Counter of candidate sets scored.</summary>
+        public const string SetsScored = "align_scorer_sets_scored";
+
+        /// <summary>Counter of preference pairs emitted.</summary>
+        public const string PairsEmitted = "align_scorer_pairs_emitted";
+
+        /// <summary>Histogram of reward model scoring time, unit s; label: reward_model.</summary>
+        public const string ScoringDuration = "align_scorer_scoring_duration";
+
+        /// <summary>Counter of bandit arm selections; label: arm.</summary>
+        public const string BanditSelections = "align_scorer_bandit_selections";
+    }
+
+    /// <summary>Trainer service.</summary>
+    public static class Trainer
+    {
+        /// <summary>Counter of optimizer steps.</summary>
+        public const string Steps = "align_trainer_steps";
+
+        /// <summary>Counter of pairs trained on.</summary>
+        public const string PairsTrained = "align_trainer_pairs_trained";
+
+        /// <summary>Counter of pairs dropped as stale.</summary>
+        public const string PairsDroppedStale = "align_trainer_pairs_dropped_stale";
+
+        /// <summary>Gauge of the last training loss.</summary>
+        public const string Loss = "align_trainer_loss";
+
+        /// <summary>Gauge of untrained pairs in the trainer backlog.</summary>
+        public const string Backlog = "align_trainer_backlog_pairs";
+
+        /// <summary>Histogram of one optimizer step's duration, unit s.</summary>
+        public const string StepDuration = "align_trainer_step_duration";
+
+        /// <summary>Counter of policy versions published.</summary>
+        public const string VersionsPublished = "align_trainer_versions_published";
+    }
+
+    // Kafka: the kafka area adds a nested `Kafka` class here (producer, consume loop, DLQ names).
+}
