@@ -1,0 +1,102 @@
+using AlignStream.Engine.Blas;
+
+namespace AlignStream.Engine.Tests.Kernels;
+
+/// <summary>GEMM against a float64 triple loop for every transpose combination, both backends.</summary>
+[Collection("Gemm")]
+public sealed class GemmTests
+{
+    private static void Naive(bool ta, bool tb, int m, int n, int k, float alpha, float[] a, int lda, float[] b, int ldb, float beta, float[] c, int ldc)
+    {
+        for (var i = 0; i < m; i++)
+        {
+            for (var j = 0; j < n; j++)
+            {
+                double s = 0;
+                for (var p = 0; p < k; p++)
+                {
+                    var av = ta ? a[(p * lda) + i] : a[(i * lda) + p];
+                    var bv = tb ? b[(j * ldb) + p] : b[(p * ldb) + j];
+                    s += (double)av * bv;
+                }
+                c[(i * ldc) + j] = (float)((alpha * s) + (beta == 0 ? 0 : beta * c[(i * ldc) + j]));
+            }
+        }
+    }
+
+    public static TheoryData<GemmBackend, int> Cases()
+    {
+        var d = new TheoryData<GemmBackend, int>();
+        foreach (var b in new[] { GemmBackend.Auto, GemmBackend.Managed })
+        {
+            foreach (var t in new[] { 1, 2 })
+            {
+                d.Add(b, t);
+            }
+        }
+        return d;
+    }
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void Matches_naive_for_all_transposes_and_odd_shapes(GemmBackend backend, int threads)
+    {
+        var rng = new Random(11);
+        Gemm.Configure(backend, threads);
+        try
+        {
+            int[][] shapes = [[0, 3, 4], [1, 1, 1], [3, 0, 2], [2, 5, 0], [7, 9, 13], [33, 17, 65], [64, 48, 256], [130, 70, 31]];
+            foreach (var s in shapes)
+            {
+                var (m, n, k) = (s[0], s[1], s[2]);
+                foreach (var ta in new[] { false, true })
+                {
+                    foreach (var tb in new[] { false, true })
+                    {
+                        var lda = (ta ? m : k) + 3;
+                        var ldb = (tb ? k : n) + 1;
+                        var ldc = n + 2;
+                        var a = TestData.Random(rng, ((ta ? k : m) * lda) + 1);
+                        var b = TestData.Random(rng, ((tb ? n : k) * ldb) + 1);
+                        var c0 = TestData.Random(rng, (m * ldc) + 1);
+                        var expected = (float[])c0.Clone();
+                        var actual = (float[])c0.Clone();
+                        Naive(ta, tb, m, n, k, 0.5f, a, lda, b, ldb, 0.25f, expected, ldc);
+                        Gemm.Sgemm(ta, tb, m, n, k, 0.5f, a, lda, b, ldb, 0.25f, actual, ldc);
+                        TestData.AssertClose(actual, expected, 1e-4, 1e-4, $"{backend} m{m} n{n} k{k} ta{ta} tb{tb}");
+                    }
+                }
+            }
+        }
+        finally
+        {
+            Gemm.Configure(GemmBackend.Auto, 1);
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void Is_bit_identical_run_to_run(GemmBackend backend, int threads)
+    {
+        var rng = new Random(5);
+        Gemm.Configure(backend, threads);
+        try
+        {
+            int m = 257, n = 190, k = 300;
+            var a = TestData.Random(rng, m * k);
+            var b = TestData.Random(rng, n * k);
+            var first = new float[m * n];
+            Gemm.Sgemm(false, true, m, n, k, 1f, a, k, b, k, 0f, first, n);
+            for (var rep = 0; rep < 3; rep++)
+            {
+                var again = new float[m * n];
+                Gemm.Sgemm(false, true, m, n, k, 1f, a, k, b, k, 0f, again, n);
+                Assert.Equal(first, again);
+            }
+        }
+        finally
+        {
+            Gemm.Configure(GemmBackend.Auto, 1);
+        }
+    }
+}
