@@ -1,0 +1,131 @@
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.Options;
+
+namespace AlignStream.Platform.Hosting;
+
+/// <summary>
+/// Top-level helpers for a service's Program.cs: build a configured builder, run the app turning configuration
+/// errors into a clear message and exit code 2, and read the URL the host actually listens on.
+/// </summary>
+public static class AlignHost
+{
+    /// <summary>Exit code for a configuration error.</summary>
+    public const int ConfigurationErrorExitCode = 2;
+
+    /// <summary><c>WebApplication.CreateBuilder(args)</c> with <see cref="ServiceDefaultsExtensions.AddAlignServiceDefaults"/>.</summary>
+    public static WebApplicationBuilder CreateBuilder(string[] args)
+    {
+        var builder = WebApplication.CreateBuilder(args);
+        return builder.AddAlignServiceDefaults();
+    }
+
+    /// <summary>
+    /// Starts <paramref name="app"/>, calls <paramref name="onStarted"/> (to print what runs where), and waits for
+    /// shutdown. Returns 0 on a clean stop, or <see cref="ConfigurationErrorExitCode"/> after writing one
+    /// <c>configuration error: Section:Key: problem. Set it in appsettings.json, as env ALIGN_Section__Key, or --Section:Key=...</c>
+    /// line per invalid option to <paramref name="error"/> (standard error by default).
+    /// </summary>
+    public static async Task<int> RunAsync(
+        WebApplication app,
+        Func<WebApplication, Task>? onStarted = null,
+        TextWriter? error = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        error ??= Console.Error;
+        try
+        {
+            await app.StartAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ConfigurationFailures(ex) is { Count: > 0 } failures)
+        {
+            foreach (var failure in failures)
+            {
+                await error.WriteLineAsync(DescribeFailure(failure)).ConfigureAwait(false);
+            }
+
+            await app.DisposeAsync().ConfigureAwait(false);
+            return ConfigurationErrorExitCode;
+        }
+
+        try
+        {
+            if (onStarted is not null)
+            {
+                await onStarted(app).ConfigureAwait(false);
+            }
+
+            await app.WaitForShutdownAsync(cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            await app.StopAsync(CancellationToken.None).ConfigureAwait(false);
+            await app.DisposeAsync().ConfigureAwait(false);
+        }
+
+        return 0;
+    }
+
+    /// <summary>The first address the started server listens on, e.g. <c>http://127.0.0.1:41234</c> (an ephemeral port resolved).</summary>
+    public static Uri GetListenUri(this WebApplication app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses;
+        var first = addresses?.FirstOrDefault()
+            ?? throw new InvalidOperationException("The server has no listen address yet: call this after the app has started.");
+        return new Uri(first.Replace("://[::]", "://localhost", StringComparison.Ordinal).Replace("://0.0.0.0", "://localhost", StringComparison.Ordinal));
+    }
+
+    /// <summary>The URL of the started host's <c>/metrics</c> endpoint.</summary>
+    public static Uri GetMetricsUri(this WebApplication app) => new(app.GetListenUri(), "/metrics");
+
+    /// <summary>
+    /// Turns one failure text (<c>Metrics:Port: must be between 0 and 65535 (got -5)</c>) into the user-facing line
+    /// naming the three places to fix it.
+    /// </summary>
+    public static string DescribeFailure(string failure)
+    {
+        ArgumentNullException.ThrowIfNull(failure);
+        var cut = failure.IndexOf(": ", StringComparison.Ordinal);
+        if (cut <= 0)
+        {
+            return $"configuration error: {failure}";
+        }
+
+        var key = failure[..cut];
+        var env = ServiceDefaultsExtensions.EnvironmentPrefix + key.Replace(":", "__", StringComparison.Ordinal);
+        return $"configuration error: {failure}. Set it in appsettings.json, as env {env}, or --{key}=...";
+    }
+
+    private static List<string> ConfigurationFailures(Exception ex)
+    {
+        var found = new List<string>();
+        Collect(ex, found);
+        return found;
+
+        static void Collect(Exception e, List<string> into)
+        {
+            switch (e)
+            {
+                case OptionsValidationException ove:
+                    into.AddRange(ove.Failures);
+                    break;
+                case AggregateException agg:
+                    foreach (var inner in agg.InnerExceptions)
+                    {
+                        Collect(inner, into);
+                    }
+
+                    break;
+                default:
+                    if (e.InnerException is not null)
+                    {
+                        Collect(e.InnerException, into);
+                    }
+
+                    break;
+            }
+        }
+    }
+}
