@@ -138,5 +138,41 @@ public static class MetricNames
         public const string VersionsPublished = "align_trainer_versions_published";
     }
 
-    // Kafka: the kafka area adds a nested `Kafka` class here (producer, consume loop, DLQ names).
+    // ---- Kafka section (owned by the Kafka area: shared/AlignStream.Platform/Kafka) ----
+
+    /// <summary>Kafka producer, consume loops, dead-letter topic (meter <see cref="Meters.Kafka"/>).</summary>
+    public static class Kafka
+    {
+        /// <summary>Counter of records produced and acknowledged; labels: topic, outcome (ok|error).</summary>
+        public const string RecordsProduced = "align_kafka_records_produced";
+
+        /// <summary>Histogram of produce-to-acknowledgement latency, unit s; label: topic.</summary>
+        public const string ProduceDuration = "align_kafka_produce_duration";
+
+        /// <summary>Counter of records taken by consume loops; labels: stage, topic.</summary>
+        public const string RecordsConsumed = "align_kafka_records_consumed";
+
+        /// <summary>Histogram of handler time per record or batch, unit s; labels: stage, mode (record|batch).</summary>
+        public const string HandlerDuration = "align_kafka_handler_duration";
+
+        /// <summary>Counter of handler retries after transient errors; label: stage.</summary>
+        public const string HandlerRetries = "align_kafka_handler_retries";
+
+        /// <summary>Counter of records sent to the dead-letter topic; labels: stage, source_topic, reason_kind.</summary>
+        public const string DeadLetterRecords = "align_kafka_dlq_records";
+
+        /// <summary>Gauge of records between a partition's consumer position and its high watermark; labels: stage, topic, partition.</summary>
+        public const string ConsumerLag = "align_kafka_consumer_lag_records";
+
+        /// <summary>Counter of partitions assigned or revoked; labels: stage, change (assigned|revoked|lost).</summary>
+        public const string Rebalances = "align_kafka_rebalance_partitions";
+
+        /// <summary>Counter of offset commits; labels: stage, outcome (ok|rebalance|error).</summary>
+        public const string Commits = "align_kafka_offset_commits";
+
+        /// <summary>Counter of client errors reported by librdkafka; labels: client (producer|consumer), fatal.</summary>
+        public const string ClientErrors = "align_kafka_client_errors";
+    }
+
+    // ---- end of Kafka section ----
 }
