@@ -71,6 +71,38 @@ public sealed class BanditState
         return new BanditState(arms, dimension, a, b, new long[arms], []);
     }
 
+    /// <summary>
+    /// Rebuilds a state from store-side sums (which omit the identity prior): A_k = I + Σxxᵀ, b_k = Σr̃x.
+    /// Arms absent from <paramref name="sums"/> were never updated. The quantile history is optional.
+    /// </summary>
+    public static BanditState FromSums(int arms, int dimension, IReadOnlyDictionary<int, ArmSums> sums, IEnumerable<double>? history = null)
+    {
+        ArgumentNullException.ThrowIfNull(sums);
+        var state = Create(arms, dimension);
+        foreach (var (arm, s) in sums)
+        {
+            if ((uint)arm >= (uint)arms)
+            {
+                throw new ArgumentOutOfRangeException(nameof(sums), arm, $"stored statistics name arm {arm}; Bandit.Arms is {arms}.");
+            }
+            if (s.SumOuter.Length != dimension * dimension || s.SumRewardContext.Length != dimension)
+            {
+                throw new ArgumentException($"stored statistics of arm {arm} have dimension {s.SumRewardContext.Length}; Bandit.Dimension is {dimension}.", nameof(sums));
+            }
+            for (var i = 0; i < s.SumOuter.Length; i++)
+            {
+                state.A[arm][i] += s.SumOuter[i];
+            }
+            Array.Copy(s.SumRewardContext, state.B[arm], dimension);
+            state.Counts[arm] = s.Pulls;
+        }
+        if (history is not null)
+        {
+            state.History.AddRange(history);
+        }
+        return state;
+    }
+
     /// <summary>Adds one update's deltas. Order of application does not matter (up to float rounding) for A, b and counts.</summary>
     public void Apply(BanditUpdate update)
     {
