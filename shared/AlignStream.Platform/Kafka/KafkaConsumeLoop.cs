@@ -304,6 +304,9 @@ public sealed class KafkaConsumeLoop<T> : BackgroundService
             KafkaLog.SkippedWithoutDeadLetter(_logger, _loop.Stage, source.Topic, source.Partition.Value, source.Offset.Value, reason);
             return;
         }
+        // The dead letter stays in the record's trace (without a listener the copied traceparent is kept as is).
+        using var activity = KafkaTracing.StartProcess(_loop.Stage, source.Topic, source.Partition.Value, source.Offset.Value, source.Message.Headers);
+        activity?.SetStatus(ActivityStatusCode.Error, reason);
         // Storing the offset of a record we failed to dead-letter would lose it: retry until it lands or the host stops.
         for (var attempt = 0; ; attempt++)
         {
