@@ -1,0 +1,117 @@
+using System.Security.Cryptography;
+using AlignStream.Platform.State;
+
+namespace AlignStream.Platform.Weights;
+
+/// <summary>
+/// A content-addressed weight store on a directory: each published checkpoint folder is copied to
+/// <c>{store}/sha256-{hash of model.safetensors}/</c> atomically (temp folder, then rename), and described by a
+/// signed <see cref="WeightsManifest"/> whose URI is store-relative (<c>weights:sha256-…</c>) so pods that mount the
+/// store at different paths agree.
+/// </summary>
+public sealed class WeightStoreDirectory
+{
+    public const string UriScheme = "weights:";
+    public const string WeightsFile = "model.safetensors";
+
+    private static readonly string[] CheckpointFiles = ["config.json", WeightsFile, "tokenizer.json"];
+    private readonly ManifestSigner _signer;
+
+    public WeightStoreDirectory(string root, ManifestSigner signer)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(root);
+        Root = Path.GetFullPath(root);
+        _signer = signer ?? throw new ArgumentNullException(nameof(signer));
+        Directory.CreateDirectory(Root);
+    }
+
+    public string Root { get; }
+
+    /// <summary>
+    /// Copies <paramref name="checkpointDirectory"/> into the store and returns its signed manifest. Publishing the
+    /// same weights twice reuses the stored copy.
+    /// </summary>
+    public async Task<WeightsManifest> PublishAsync(
+        string checkpointDirectory, long version, long? parentVersion, long step, CancellationToken cancellationToken = default)
+    {
+        var source = Path.Combine(checkpointDirectory, WeightsFile);
+        if (!File.Exists(source))
+        {
+            throw new FileNotFoundException($"cannot publish {checkpointDirectory}: it has no {WeightsFile}", source);
+        }
+        var sha = await HashFileAsync(source, cancellationToken).ConfigureAwait(false);
+        var name = "sha256-" + sha;
+        var target = Path.Combine(Root, name);
+        if (!Directory.Exists(target))
+        {
+            var staging = Path.Combine(Root, $".staging-{name}-{Guid.NewGuid():N}");
+            Directory.CreateDirectory(staging);
+            try
+            {
+                foreach (var file in CheckpointFiles)
+                {
+                    var from = Path.Combine(checkpointDirectory, file);
+                    if (File.Exists(from))
+                    {
+                        File.Copy(from, Path.Combine(staging, file));
+                    }
+                }
+                Directory.Move(staging, target);
+            }
+            catch (IOException) when (Directory.Exists(target))
+            {
+                // Another publisher stored the same content first; theirs is identical.
+                Directory.Delete(staging, recursive: true);
+            }
+        }
+        var bytes = new FileInfo(Path.Combine(target, WeightsFile)).Length;
+        var manifest = new WeightsManifest(version, parentVersion, step, UriScheme + name, sha, bytes, "", DateTimeOffset.UtcNow);
+        return _signer.Sign(manifest);
+    }
+
+    /// <summary>
+    /// Checks a manifest before serving it: signature first (cheap, and an unsigned manifest must not even cause a
+    /// read), then presence, size and sha256 of the weights file.
+    /// </summary>
+    public async Task<WeightVerification> VerifyAsync(WeightsManifest manifest, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(manifest);
+        if (string.IsNullOrEmpty(manifest.Signature))
+        {
+            return WeightVerification.Refused("unsigned", $"version {manifest.Version} has no signature");
+        }
+        if (!_signer.Verify(manifest))
+        {
+            return WeightVerification.Refused("bad-signature", $"version {manifest.Version}: signature does not match the shared key");
+        }
+        if (!manifest.Uri.StartsWith(UriScheme, StringComparison.Ordinal)
+            || manifest.Uri.AsSpan(UriScheme.Length).ContainsAny('/', '\\') || manifest.Uri.Contains("..", StringComparison.Ordinal))
+        {
+            return WeightVerification.Refused("bad-uri", $"version {manifest.Version}: '{manifest.Uri}' is not a weight store URI");
+        }
+        var directory = Path.Combine(Root, manifest.Uri[UriScheme.Length..]);
+        var file = Path.Combine(directory, WeightsFile);
+        if (!File.Exists(file))
+        {
+            return WeightVerification.Refused("missing", $"version {manifest.Version}: {file} does not exist");
+        }
+        var length = new FileInfo(file).Length;
+        if (length != manifest.Bytes)
+        {
+            return WeightVerification.Refused("size-mismatch", $"version {manifest.Version}: {file} has {length} bytes, manifest says {manifest.Bytes}");
+        }
+        var sha = await HashFileAsync(file, cancellationToken).ConfigureAwait(false);
+        if (!string.Equals(sha, manifest.Sha256, StringComparison.Ordinal))
+        {
+            return WeightVerification.Refused("hash-mismatch", $"version {manifest.Version}: sha256 of {file} is {sha}, manifest says {manifest.Sha256}");
+        }
+        return new WeightVerification(true, directory, "ok", $"version {manifest.Version} verified");
+    }
+
+    private static async Task<string> HashFileAsync(string path, CancellationToken cancellationToken)
+    {
+        await using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20, useAsync: true);
+        var hash = await SHA256.HashDataAsync(stream, cancellationToken).ConfigureAwait(false);
+        return Convert.ToHexStringLower(hash);
+    }
+}

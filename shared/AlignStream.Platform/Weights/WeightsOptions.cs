@@ -1,0 +1,20 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace AlignStream.Platform.Weights;
+
+/// <summary>Where published weights live and how manifests are signed (section <c>Weights</c>).</summary>
+public sealed class WeightsOptions
+{
+    public const string SectionName = "Weights";
+
+    /// <summary>Directory of the weight store (a shared volume in Kubernetes).</summary>
+    [Required(ErrorMessage = "set the weight store directory, e.g. /weights/store")]
+    public string Store { get; set; } = "";
+
+    /// <summary>
+    /// HMAC key shared by the trainer (signs) and the generators and scorers (verify). At least 16 characters.
+    /// </summary>
+    [Required(ErrorMessage = "set a shared HMAC key of at least 16 characters")]
+    [MinLength(16, ErrorMessage = "must be at least 16 characters long")]
+    public string SigningKey { get; set; } = "";
+}

@@ -1,0 +1,91 @@
+using AlignStream.Platform.Weights;
+
+namespace AlignStream.Platform.Tests.Weights;
+
+public sealed class WeightStoreDirectoryTests : IDisposable
+{
+    private const string Key = "test-signing-key-0123456789";
+    private readonly string _root = Path.Combine(Path.GetTempPath(), "align-weights-" + Guid.NewGuid().ToString("N"));
+
+    public void Dispose()
+    {
+        if (Directory.Exists(_root))
+        {
+            Directory.Delete(_root, recursive: true);
+        }
+    }
+
+    private string MakeCheckpoint(byte seed)
+    {
+        var dir = Path.Combine(_root, "src-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(dir);
+        var payload = new byte[4096];
+        for (var i = 0; i < payload.Length; i++)
+        {
+            payload[i] = (byte)(i * 31 + seed);
+        }
+        File.WriteAllBytes(Path.Combine(dir, WeightStoreDirectory.WeightsFile), payload);
+        File.WriteAllText(Path.Combine(dir, "config.json"), "{\"model_type\":\"llama\"}");
+        return dir;
+    }
+
+    [Fact]
+    public async Task Published_version_verifies_and_points_at_a_content_addressed_copy()
+    {
+        var store = new WeightStoreDirectory(Path.Combine(_root, "store"), new ManifestSigner(Key));
+        var manifest = await store.PublishAsync(MakeCheckpoint(1), version: 3, parentVersion: 2, step: 40);
+
+        Assert.Equal(3, manifest.Version);
+        Assert.Equal(2, manifest.ParentVersion);
+        Assert.Equal(4096, manifest.Bytes);
+        Assert.Equal("weights:sha256-" + manifest.Sha256, manifest.Uri);
+        var result = await store.VerifyAsync(manifest);
+        Assert.True(result.Ok, result.Detail);
+        Assert.True(File.Exists(Path.Combine(result.Directory!, "config.json")));
+
+        // Same content again: same address, still verifies.
+        var again = await store.PublishAsync(MakeCheckpoint(1), version: 4, parentVersion: 3, step: 50);
+        Assert.Equal(manifest.Uri, again.Uri);
+        Assert.True((await store.VerifyAsync(again)).Ok);
+    }
+
+    [Fact]
+    public async Task Corrupt_truncated_unsigned_and_foreign_manifests_are_refused_with_their_reason()
+    {
+        var store = new WeightStoreDirectory(Path.Combine(_root, "store"), new ManifestSigner(Key));
+        var manifest = await store.PublishAsync(MakeCheckpoint(2), 1, null, 10);
+        var file = Path.Combine(store.Root, manifest.Uri["weights:".Length..], WeightStoreDirectory.WeightsFile);
+
+        Assert.Equal("unsigned", (await store.VerifyAsync(manifest with { Signature = "" })).Reason);
+
+        var foreign = new ManifestSigner("another-key-that-is-long-enough").Sign(manifest);
+        Assert.Equal("bad-signature", (await store.VerifyAsync(foreign)).Reason);
+
+        // A field changed after signing invalidates the signature.
+        Assert.Equal("bad-signature", (await store.VerifyAsync(manifest with { Version = 99 })).Reason);
+
+        var traversal = new ManifestSigner(Key).Sign(manifest with { Uri = "weights:../../etc" });
+        Assert.Equal("bad-uri", (await store.VerifyAsync(traversal)).Reason);
+
+        var bytes = await File.ReadAllBytesAsync(file);
+        bytes[100] ^= 0xFF;
+        await File.WriteAllBytesAsync(file, bytes);
+        Assert.Equal("hash-mismatch", (await store.VerifyAsync(manifest)).Reason);
+
+        await File.WriteAllBytesAsync(file, bytes[..1000]);
+        Assert.Equal("size-mismatch", (await store.VerifyAsync(manifest)).Reason);
+
+        File.Delete(file);
+        Assert.Equal("missing", (await store.VerifyAsync(manifest)).Reason);
+    }
+
+    [Fact]
+    public async Task Publishing_a_folder_without_weights_names_the_file()
+    {
+        var store = new WeightStoreDirectory(Path.Combine(_root, "store"), new ManifestSigner(Key));
+        var empty = Path.Combine(_root, "empty");
+        Directory.CreateDirectory(empty);
+        var e = await Assert.ThrowsAsync<FileNotFoundException>(() => store.PublishAsync(empty, 1, null, 0));
+        Assert.Contains("model.safetensors", e.Message, StringComparison.Ordinal);
+    }
+}
