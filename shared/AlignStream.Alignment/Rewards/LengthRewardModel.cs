@@ -3,7 +3,8 @@ namespace AlignStream.Alignment.Rewards;
 /// <summary>
 /// Length/format penalty [length]: with L the response length and T the target, the length part is
 /// min(1, max(0, |L − T| − tol·T) / T); the format part adds FormatPenalty for an empty response or one
-/// that does not end a sentence. The score is −min(1, length part + format part), in [−1, 0].
+/// that does not end a sentence. The score is −min(1, length part + format part), in [−1, 0]; an empty
+/// (or all-whitespace) response always scores −1.
 /// </summary>
 public sealed class LengthRewardModel : IRewardModel
 {
@@ -24,6 +25,10 @@ public sealed class LengthRewardModel : IRewardModel
     public double Score(string response)
     {
         ArgumentNullException.ThrowIfNull(response);
+        if (string.IsNullOrWhiteSpace(response))
+        {
+            return -1.0;
+        }
         var length = _options.Unit == LengthUnit.Words
             ? response.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries).Length
             : response.Trim().Length;
