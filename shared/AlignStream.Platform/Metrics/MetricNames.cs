@@ -138,6 +138,25 @@ public static class MetricNames
         public const string VersionsPublished = "align_trainer_versions_published";
     }
 
+    /// <summary>Weight hot-swap in generators and scorers (meter <see cref="Meters.Platform"/>); label kind (policy|reference) on each.</summary>
+    public static class Weights
+    {
+        /// <summary>Gauge of the weights version being served.</summary>
+        public const string ServingVersion = "align_weights_serving_version";
+
+        /// <summary>Histogram of verify-load-flip time of a new version, unit s.</summary>
+        public const string SwapDuration = "align_weights_swap_duration";
+
+        /// <summary>Counter of versions refused; label reason (unsigned|bad-signature|hash-mismatch|size-mismatch|missing|bad-uri|load-failed).</summary>
+        public const string Refusals = "align_weights_refusals";
+
+        /// <summary>Counter of versions swapped in.</summary>
+        public const string Swaps = "align_weights_swaps";
+
+        /// <summary>Histogram of time from a version's publication to it being served, unit s.</summary>
+        public const string PublishToServing = "align_weights_publish_to_serving";
+    }
+
     // ---- Kafka section (owned by the Kafka area: shared/AlignStream.Platform/Kafka) ----
 
     /// <summary>Kafka producer, consume loops, dead-letter topic (meter <see cref="Meters.Kafka"/>).</summary>
