@@ -1,7 +1,6 @@
 using AlignStream.Platform.Hosting;
 using AlignStream.Platform.Metrics;
 using MassTransit;
-using Microsoft.Extensions.Options;
 
 namespace AlignStream.Platform.Bus;
 
@@ -40,7 +39,10 @@ public static class BusServiceCollectionExtensions
             {
                 x.UsingRabbitMq((context, cfg) =>
                 {
-                    var address = context.GetRequiredService<IOptions<RabbitMqOptions>>().Value.Parse();
+                    // Read without validation: MassTransit builds the bus before ValidateOnStart runs, and a bad value
+                    // must surface as the start's configuration error (with every other one), not as this exception.
+                    var rabbit = configuration.GetSection(RabbitMqOptions.SectionName).Get<RabbitMqOptions>() ?? new RabbitMqOptions();
+                    var address = (rabbit.Validate().Any() ? new RabbitMqOptions() : rabbit).Parse();
                     cfg.Host(address.Host, address.Port, address.VirtualHost, h =>
                     {
                         h.Username(address.User);
@@ -50,12 +52,12 @@ public static class BusServiceCollectionExtensions
                             h.UseSsl(_ => { });
                         }
                     });
-                    ConfigureCommon(context, cfg);
+                    ConfigureCommon(context, cfg, configuration);
                 });
             }
             else
             {
-                x.UsingInMemory((context, cfg) => ConfigureCommon(context, cfg));
+                x.UsingInMemory((context, cfg) => ConfigureCommon(context, cfg, configuration));
             }
         });
         services.AddOptions<MassTransitHostOptions>().Configure(o =>
@@ -67,12 +69,16 @@ public static class BusServiceCollectionExtensions
         return services;
     }
 
-    private static void ConfigureCommon<TEndpoint>(IBusRegistrationContext context, IBusFactoryConfigurator<TEndpoint> cfg)
+    private static void ConfigureCommon<TEndpoint>(IBusRegistrationContext context, IBusFactoryConfigurator<TEndpoint> cfg, IConfiguration configuration)
         where TEndpoint : IReceiveEndpointConfigurator
     {
-        var bus = context.GetRequiredService<IOptions<BusOptions>>().Value;
+        // Unvalidated read for the same reason as the RabbitMQ address; out-of-range values are clamped here and
+        // reported by validation when the host starts.
+        var bus = configuration.GetSection(BusOptions.SectionName).Get<BusOptions>() ?? new BusOptions();
+        var retries = Math.Clamp(bus.RetryLimit, 0, 20);
+        var interval = TimeSpan.FromMilliseconds(Math.Clamp(bus.RetryIntervalMs, 0, 60_000));
         // Consumers throw; this middleware decides: a few quick retries, then the error queue.
-        cfg.UseMessageRetry(r => r.Interval(bus.RetryLimit, TimeSpan.FromMilliseconds(bus.RetryIntervalMs)));
+        cfg.UseMessageRetry(r => r.Interval(retries, interval));
         cfg.ConfigureEndpoints(context);
     }
 }

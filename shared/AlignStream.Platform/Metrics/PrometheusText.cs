@@ -60,7 +60,7 @@ public static class PrometheusText
     /// </summary>
     public static string UnitSuffix(string? unit)
     {
-        if (string.IsNullOrWhiteSpace(unit) || unit == "1" || unit.StartsWith('{'))
+        if (string.IsNullOrWhiteSpace(unit) || unit == "1")
         {
             return "";
         }
@@ -71,6 +71,11 @@ public static class PrometheusText
             var num = UnitSuffix(unit[..slash]);
             var den = SingularUnit(unit[(slash + 1)..]);
             return num.Length == 0 ? "per_" + den : num + "_per_" + den;
+        }
+
+        if (unit.StartsWith('{'))
+        {
+            return "";
         }
 
         return unit switch
