@@ -19,6 +19,7 @@ public sealed class KafkaProducer : IKafkaProducer, IDisposable
     private readonly KafkaInstruments _instruments;
     private readonly ILogger _logger;
     private readonly IHostApplicationLifetime? _lifetime;
+    private int _disposed;
 
     /// <summary>Builds the producer.</summary>
     public KafkaProducer(KafkaConnection connection, KafkaInstruments instruments, ILogger<KafkaProducer>? logger = null, IHostApplicationLifetime? lifetime = null)
@@ -82,6 +83,11 @@ public sealed class KafkaProducer : IKafkaProducer, IDisposable
     /// <summary>Flushes outstanding records (up to 10 s) and releases the client.</summary>
     public void Dispose()
     {
+        // The container may dispose it twice (registered as itself and as IKafkaProducer).
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
         _producer.Flush(TimeSpan.FromSeconds(10));
         _producer.Dispose();
     }
