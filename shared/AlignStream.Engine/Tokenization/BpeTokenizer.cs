@@ -36,6 +36,8 @@ public sealed class BpeTokenizer : ITokenizer
     private readonly IReadOnlyList<PreTokenizerStep> _steps;
     private readonly bool _ignoreMerges;
     private readonly int? _unkId;
+    private readonly string? _unkToken;
+    private readonly bool _fuseUnk;
     private readonly Dictionary<string, int> _specials;
     private readonly ConcurrentDictionary<string, int[]> _cache = new(StringComparer.Ordinal);
 
@@ -46,7 +48,8 @@ public sealed class BpeTokenizer : ITokenizer
         AddedToken[] added,
         IReadOnlyList<PreTokenizerStep> steps,
         bool ignoreMerges,
-        int? unkId,
+        (int Id, string Token)? unk,
+        bool fuseUnk,
         int? bosId,
         int? eosId)
     {
@@ -57,7 +60,9 @@ public sealed class BpeTokenizer : ITokenizer
         _addedById = added.ToDictionary(a => a.Id);
         _steps = steps;
         _ignoreMerges = ignoreMerges;
-        _unkId = unkId;
+        _unkId = unk?.Id;
+        _unkToken = unk?.Token;
+        _fuseUnk = fuseUnk;
         var maxId = vocab.Count == 0 ? -1 : vocab.Values.Max();
         foreach (var a in added)
         {
@@ -164,14 +169,20 @@ public sealed class BpeTokenizer : ITokenizer
             var added = ReadAddedTokens(root, sourceName);
             var steps = ReadPreTokenizer(root, sourceName);
             var ignoreMerges = model.TryGetProperty("ignore_merges", out var im) && im.ValueKind == JsonValueKind.True;
-            int? unk = null;
+            (int, string)? unk = null;
             if (model.TryGetProperty("unk_token", out var unkEl) && unkEl.ValueKind == JsonValueKind.String)
             {
-                unk = vocab.TryGetValue(unkEl.GetString()!, out var u) ? u
-                    : added.FirstOrDefault(a => a.Content == unkEl.GetString())?.Id;
+                var unkText = unkEl.GetString()!;
+                if (!vocab.TryGetValue(unkText, out var unkId))
+                {
+                    throw new CheckpointFormatException(sourceName, "model.unk_token", $"'{unkText}' is not in model.vocab; add it or set unk_token to null.");
+                }
+
+                unk = (unkId, unkText);
             }
 
-            return new BpeTokenizer(json, vocab, merges, added, steps, ignoreMerges, unk, bosId, eosId);
+            var fuseUnk = model.TryGetProperty("fuse_unk", out var fu) && fu.ValueKind == JsonValueKind.True;
+            return new BpeTokenizer(json, vocab, merges, added, steps, ignoreMerges, unk, fuseUnk, bosId, eosId);
         }
     }
 
@@ -348,10 +359,23 @@ public sealed class BpeTokenizer : ITokenizer
 
     private int[] MergeWord(string word)
     {
+        // As in Hugging Face, characters missing from the vocabulary are resolved before merging: they become
+        // the unk token (consecutive ones fused when fuse_unk) or are dropped, so merges never span them.
         var parts = new List<string>(word.Length);
+        var previousWasUnk = false;
         foreach (var c in word)
         {
-            parts.Add(c.ToString());
+            var symbol = c.ToString();
+            if (_vocab.ContainsKey(symbol))
+            {
+                parts.Add(symbol);
+                previousWasUnk = false;
+            }
+            else if (_unkToken is not null && !(previousWasUnk && _fuseUnk))
+            {
+                parts.Add(_unkToken);
+                previousWasUnk = true;
+            }
         }
 
         while (parts.Count > 1)
@@ -393,22 +417,15 @@ public sealed class BpeTokenizer : ITokenizer
             parts = merged;
         }
 
-        var ids = new List<int>(parts.Count);
-        foreach (var p in parts)
+        var ids = new int[parts.Count];
+        for (var i = 0; i < ids.Length; i++)
         {
-            if (_vocab.TryGetValue(p, out var id))
-            {
-                ids.Add(id);
-            }
-            else if (_unkId is int unk)
-            {
-                ids.Add(unk);
-            }
-
-            // Without an unk token a symbol missing from the vocabulary is dropped, as Hugging Face does.
+            // Every symbol is a vocabulary entry: a seed character, the unk token, or a merge result
+            // (merge results are checked against the vocabulary when loading).
+            ids[i] = _vocab.TryGetValue(parts[i], out var id) ? id : _unkId!.Value;
         }
 
-        return [.. ids];
+        return ids;
     }
 
     private static Dictionary<string, int> ReadVocab(JsonElement model, string source)

@@ -12,7 +12,7 @@ public class BpeTokenizerTests
         "h": 0, "e": 1, "l": 2, "o": 3, "w": 4, "r": 5, "d": 6, "Ġ": 7,
         "he": 8, "ll": 9, "llo": 10, "hello": 11, "Ġw": 12, "or": 13, "Ġwor": 14, "ld": 15,
         "1": 17, "2": 18, "3": 19, "4": 20, "5": 21, "12": 22, "34": 23, "345": 24, "123": 25, "45": 26,
-        "Ã": 27, "©": 28, "ole": 29, "!": 30
+        "Ã": 27, "©": 28, "ole": 29, "!": 30, "<unk>": 32
         """;
 
     private const string MergesAsStrings = """
@@ -37,12 +37,12 @@ public class BpeTokenizerTests
           {"type": "ByteLevel", "add_prefix_space": false, "trim_offsets": true, "use_regex": false}]}
         """.Replace("PATTERN", System.Text.Json.JsonSerializer.Serialize(PreTokenizerPatterns.Llama3), StringComparison.Ordinal);
 
-    private static string Json(string merges = MergesAsStrings, string? pre = null, bool ignoreMerges = false) => $$"""
+    private static string Json(string merges = MergesAsStrings, string? pre = null, bool ignoreMerges = false, string unk = "null", bool fuseUnk = false) => $$"""
         {"version": "1.0", "truncation": null, "padding": null, "added_tokens": {{AddedTokens}}, "normalizer": null,
          "pre_tokenizer": {{pre ?? ByteLevelPre}},
          "post_processor": null, "decoder": {"type": "ByteLevel", "add_prefix_space": true, "trim_offsets": true, "use_regex": true},
-         "model": {"type": "BPE", "dropout": null, "unk_token": null, "continuing_subword_prefix": null, "end_of_word_suffix": null,
-                   "fuse_unk": false, "byte_fallback": false, "ignore_merges": {{(ignoreMerges ? "true" : "false")}},
+         "model": {"type": "BPE", "dropout": null, "unk_token": {{unk}}, "continuing_subword_prefix": null, "end_of_word_suffix": null,
+                   "fuse_unk": {{(fuseUnk ? "true" : "false")}}, "byte_fallback": false, "ignore_merges": {{(ignoreMerges ? "true" : "false")}},
                    "vocab": { {{Vocab}} }, "merges": [ {{merges}} ] }
         }
         """;
@@ -53,7 +53,7 @@ public class BpeTokenizerTests
         var tok = BpeTokenizer.Parse(Json());
         // "hello" -> he l l o -> he ll o -> he llo -> hello; " world" -> Ġw o r l d -> Ġw or l d -> Ġwor l d -> Ġwor ld.
         Assert.Equal([11, 14, 15], tok.Encode("hello world"));
-        Assert.Equal(32, tok.VocabSize);
+        Assert.Equal(33, tok.VocabSize);
         Assert.Equal("hello world", tok.Decode([11, 14, 15]));
     }
 
@@ -127,9 +127,17 @@ public class BpeTokenizerTests
     }
 
     [Fact]
-    public void SymbolsMissingFromTheVocabularyAreDroppedWithoutUnk()
+    public void SymbolsMissingFromTheVocabularyAreResolvedBeforeMerging()
     {
+        // No unk token: 'x' is dropped first, so "he" + "llo" still merge across it.
         Assert.Equal([11], BpeTokenizer.Parse(Json()).Encode("hellox"));
+        Assert.Equal([11], BpeTokenizer.Parse(Json()).Encode("hexllo"));
+        // With an unk token each unknown character is one <unk> that blocks merges: he <unk> <unk> llo.
+        Assert.Equal([8, 32, 32, 10], BpeTokenizer.Parse(Json(unk: "\"<unk>\"")).Encode("hexxllo"));
+        // fuse_unk folds consecutive unknowns into one.
+        Assert.Equal([8, 32, 10], BpeTokenizer.Parse(Json(unk: "\"<unk>\"", fuseUnk: true)).Encode("hexxllo"));
+        var e = Assert.Throws<CheckpointFormatException>(() => BpeTokenizer.Parse(Json(unk: "\"[UNK]\"")));
+        Assert.Equal("model.unk_token", e.Item);
     }
 
     [Fact]
