@@ -136,6 +136,11 @@ public class CheckpointFolderTests
         Assert.IsType<BpeTokenizer>(loaded);
         Assert.Equal([3, 0], loaded.Encode("aba"));
         Assert.Equal(2, loaded.EosId); // taken from config.json
+
+        var small = Path.Combine(scratch.Path, "small");
+        CheckpointFolder.Save(small, config with { VocabSize = 3, EosTokenIds = [2] }, RandomTensors(config with { VocabSize = 3, EosTokenIds = [2] }, 3), bpe);
+        var e = Assert.Throws<CheckpointFormatException>(() => TokenizerLoader.ForModelFolder(small));
+        Assert.Contains("vocab_size 3", e.Message, StringComparison.Ordinal);
     }
 
     [Fact]
