@@ -29,7 +29,7 @@ public sealed record LlamaConfig
     // Fields whose non-default values would change the math; accepted only at their default.
     private static readonly HashSet<string> MathFields = new(StringComparer.Ordinal)
     {
-        "attention_bias", "mlp_bias", "rope_scaling", "hidden_act",
+        "attention_bias", "mlp_bias", "rope_scaling", "rope_parameters", "hidden_act",
     };
 
     private static readonly HashSet<string> CoreFields = new(StringComparer.Ordinal)
@@ -201,7 +201,7 @@ public sealed record LlamaConfig
                 NumAttentionHeads = RequiredInt(root, "num_attention_heads", sourceName),
                 MaxPositionEmbeddings = RequiredInt(root, "max_position_embeddings", sourceName),
                 RmsNormEps = OptionalDouble(root, "rms_norm_eps", sourceName) ?? 1e-6,
-                RopeTheta = OptionalDouble(root, "rope_theta", sourceName) ?? 10000.0,
+                RopeTheta = RopeParametersTheta(root, sourceName) ?? OptionalDouble(root, "rope_theta", sourceName) ?? 10000.0,
                 TieWordEmbeddings = OptionalBool(root, "tie_word_embeddings", sourceName) ?? false,
                 BosTokenId = OptionalInt(root, "bos_token_id", sourceName),
                 EosTokenIds = IntOrList(root, "eos_token_id", sourceName),
@@ -422,6 +422,34 @@ public sealed record LlamaConfig
                 }
 
                 break;
+            case "rope_parameters":
+                // transformers 5 moves rope_theta (and any scaling) into this object.
+                if (value.ValueKind == JsonValueKind.Null)
+                {
+                    break;
+                }
+
+                if (value.ValueKind != JsonValueKind.Object)
+                {
+                    throw new CheckpointFormatException(source, name, "must be an object such as {\"rope_type\": \"default\", \"rope_theta\": 10000.0}.");
+                }
+
+                foreach (var p in value.EnumerateObject())
+                {
+                    var plain = p.Name switch
+                    {
+                        "rope_theta" => true,
+                        "rope_type" or "type" => p.Value.ValueKind == JsonValueKind.String && p.Value.GetString() == "default",
+                        _ => false,
+                    };
+                    if (!plain)
+                    {
+                        throw new CheckpointFormatException(source, name + "." + p.Name,
+                            $"is {p.Value.GetRawText()}; only default rotary embeddings (rope_type \"default\" with rope_theta) are supported, no scaling.");
+                    }
+                }
+
+                break;
             case "hidden_act":
                 if (value.ValueKind != JsonValueKind.String || value.GetString() != "silu")
                 {
@@ -430,6 +458,19 @@ public sealed record LlamaConfig
 
                 break;
         }
+    }
+
+    private static double? RopeParametersTheta(JsonElement root, string source)
+    {
+        if (!root.TryGetProperty("rope_parameters", out var rp) || rp.ValueKind != JsonValueKind.Object
+            || !rp.TryGetProperty("rope_theta", out var theta) || theta.ValueKind == JsonValueKind.Null)
+        {
+            return null;
+        }
+
+        return theta.ValueKind == JsonValueKind.Number
+            ? theta.GetDouble()
+            : throw new CheckpointFormatException(source, "rope_parameters.rope_theta", $"must be a number, got {theta.GetRawText()}.");
     }
 
     private static int RequiredInt(JsonElement root, string name, string source) =>

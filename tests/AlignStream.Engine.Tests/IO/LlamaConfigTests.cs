@@ -115,6 +115,21 @@ public class LlamaConfigTests
     }
 
     [Fact]
+    public void AcceptsTransformers5RopeParameters()
+    {
+        var json = HfConfig.Replace("\"rope_theta\": 500000.0,", "\"rope_parameters\": {\"rope_type\": \"default\", \"rope_theta\": 250000.0},", StringComparison.Ordinal)
+            .Replace("\"torch_dtype\": \"bfloat16\"", "\"dtype\": \"float32\"", StringComparison.Ordinal);
+        var c = LlamaConfig.Parse(json);
+        Assert.Equal(250000.0, c.RopeTheta);
+        Assert.Equal("float32", c.TorchDtype);
+
+        var scaled = json.Replace("\"rope_type\": \"default\"", "\"rope_type\": \"llama3\", \"factor\": 8.0", StringComparison.Ordinal);
+        var e = Assert.Throws<CheckpointFormatException>(() => LlamaConfig.Parse(scaled, "v5/config.json"));
+        Assert.Equal("rope_parameters.rope_type", e.Item);
+        Assert.Contains("no scaling", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void UnknownFieldsCanBeIgnoredWhenNotStrict()
     {
         var json = HfConfig.Replace("\"use_cache\": true", "\"use_cache\": true, \"my_custom_flag\": 3", StringComparison.Ordinal);
