@@ -30,7 +30,7 @@ public sealed record SelectorOptions
     {
         if (!PairSelectorFactory.Names.Contains(Selector))
         {
-            throw new ArgumentException($"Selector.Selector '{Selector}' is unknown; use one of {string.Join(", ", PairSelectorFactory.Names)}.", nameof(Selector));
+            throw new ArgumentException($"Selector.Selector '{Selector}' is unknown; use one of {string.Join(", ", PairSelectorFactory.Names)}.");
         }
         if (!(Beta >= 0) || double.IsInfinity(Beta))
         {

@@ -1,0 +1,56 @@
+using AlignStream.Alignment.JsonLines;
+using AlignStream.Alignment.Rewards;
+
+namespace AlignStream.Cli.Commands;
+
+/// <summary>
+/// `align reward --rm NAME --input FILE.jsonl [--batch N] [--data DIR]`: adds "score" (and "rm") to each
+/// {"text", "prompt"} line. Lexicon models read the data cache (ALIGN_DATA, or .cache/data found upward).
+/// </summary>
+public sealed class RewardCommand : ICommand
+{
+    /// <inheritdoc />
+    public string Name => "reward";
+
+    /// <inheritdoc />
+    public string Summary => "reward --rm afinn|vader|toxicity|arith|length --input FILE.jsonl [--batch N] [--target-length N]";
+
+    /// <inheritdoc />
+    public async Task<int> RunAsync(CliArgs args, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(args);
+        var name = args.Required("rm", "reward model name");
+        var input = args.Required("input", "a JSON-lines file, or - for standard input");
+        var batch = args.Int("batch", RewardJsonLines.DefaultBatchSize);
+        var data = args.String("data");
+        var length = new LengthRewardOptions { Target = args.Int("target-length", new LengthRewardOptions().Target) };
+        SelectCommand.RejectUnknown(args);
+        if (batch < 1)
+        {
+            throw new UsageException("--batch must be at least 1");
+        }
+        IRewardModel model;
+        try
+        {
+            model = new RewardModelRegistry(data, length).Get(name);
+        }
+        catch (ArgumentException e)
+        {
+            throw new UsageException(e.Message);
+        }
+        catch (IOException e)
+        {
+            // Missing data cache or file: the message says to run `./align setup`.
+            await Console.Error.WriteLineAsync($"align reward: {e.Message}").ConfigureAwait(false);
+            return 1;
+        }
+        using var reader = SelectCommand.OpenInput(input);
+        if (reader is null)
+        {
+            await Console.Error.WriteLineAsync($"align reward: file not found: {input}").ConfigureAwait(false);
+            return 1;
+        }
+        var report = await RewardJsonLines.RunAsync(model, reader, Console.Out, Console.Error, input, batch, cancellationToken).ConfigureAwait(false);
+        return report.ExitCode;
+    }
+}
