@@ -113,7 +113,9 @@ public static class MetricNames
         public const string BanditSelections = "align_scorer_bandit_selections";
     }
 
-    /// <summary>Trainer service.</summary>
+    // ---- Trainer section (owned by services/trainer) ----
+
+    /// <summary>Trainer service (meter <see cref="Meters.Trainer"/>).</summary>
     public static class Trainer
     {
         /// <summary>Counter of optimizer steps.</summary>
@@ -122,11 +124,38 @@ public static class MetricNames
         /// <summary>Counter of pairs trained on.</summary>
         public const string PairsTrained = "align_trainer_pairs_trained";
 
-        /// <summary>Counter of pairs dropped as stale.</summary>
+        /// <summary>Counter of pairs dropped as stale (Trainer:StalePolicy=drop).</summary>
         public const string PairsDroppedStale = "align_trainer_pairs_dropped_stale";
 
-        /// <summary>Gauge of the last training loss.</summary>
+        /// <summary>Counter of stale pairs kept with a reduced weight (Trainer:StalePolicy=importance-weight).</summary>
+        public const string PairsImportanceWeighted = "align_trainer_pairs_importance_weighted";
+
+        /// <summary>Counter of pairs dropped because their pair id was already trained.</summary>
+        public const string PairsDuplicate = "align_trainer_pairs_duplicate";
+
+        /// <summary>Histogram of pair staleness (trainer policy version minus the pair's behavior version), unit {version}.</summary>
+        public const string Staleness = "align_trainer_pair_staleness";
+
+        /// <summary>Gauge of the last step's total loss.</summary>
         public const string Loss = "align_trainer_loss";
+
+        /// <summary>Gauge of the last step's mean DPO loss.</summary>
+        public const string DpoLoss = "align_trainer_dpo_loss";
+
+        /// <summary>Gauge of the last step's reward accuracy (share of pairs with chosen implicit reward above rejected).</summary>
+        public const string RewardAccuracy = "align_trainer_reward_accuracy";
+
+        /// <summary>Histogram of implicit reward margins β·h per pair.</summary>
+        public const string RewardMargin = "align_trainer_reward_margin";
+
+        /// <summary>Gauge of the last step's mean policy − reference log-prob of the chosen responses.</summary>
+        public const string KlToReference = "align_trainer_kl_to_reference";
+
+        /// <summary>Gauge of the gradient norm before clipping.</summary>
+        public const string GradientNorm = "align_trainer_gradient_norm";
+
+        /// <summary>Gauge of the learning rate of the last step.</summary>
+        public const string LearningRate = "align_trainer_learning_rate";
 
         /// <summary>Gauge of untrained pairs in the trainer backlog.</summary>
         public const string Backlog = "align_trainer_backlog_pairs";
@@ -136,7 +165,27 @@ public static class MetricNames
 
         /// <summary>Counter of policy versions published.</summary>
         public const string VersionsPublished = "align_trainer_versions_published";
+
+        /// <summary>Counter of reference versions published.</summary>
+        public const string ReferencesPublished = "align_trainer_references_published";
+
+        /// <summary>Gauge of the latest policy version the trainer produced.</summary>
+        public const string PolicyVersion = "align_trainer_policy_version";
+
+        /// <summary>Gauge of the latest reference version the trainer produced.</summary>
+        public const string ReferenceVersion = "align_trainer_reference_version";
+
+        /// <summary>Counter of checkpoints written; label: reason (interval|publish|shutdown).</summary>
+        public const string Checkpoints = "align_trainer_checkpoints";
+
+        /// <summary>Histogram of checkpoint write time, unit s.</summary>
+        public const string CheckpointDuration = "align_trainer_checkpoint_duration";
+
+        /// <summary>Counter of BanditFeedback events published.</summary>
+        public const string BanditFeedback = "align_trainer_bandit_feedback";
     }
+
+    // ---- end of Trainer section ----
 
     /// <summary>Weight hot-swap in generators and scorers (meter <see cref="Meters.Platform"/>); label kind (policy|reference) on each.</summary>
     public static class Weights
