@@ -43,6 +43,44 @@ public sealed class LowRankRewardHead
 
     public int VocabularySize => Embeddings.Length / HiddenSize;
 
+    /// <summary>
+    /// Backward of r = e_vᵀWh + w₀ᵀh for one (h, v) given ∂L/∂r: accumulates ∂L/∂W += g·e_v hᵀ,
+    /// ∂L/∂w₀ += g·h and ∂L/∂h += g·(Wᵀe_v + w₀). E is frozen, so it gets no gradient.
+    /// hidden: [d]; dProjection: [d, d]; dBaseline: [d] (ignored when the head has no baseline); dHidden: [d].
+    /// </summary>
+    public void Backward(ReadOnlySpan<float> hidden, int token, double dReward, Span<float> dProjection, Span<float> dBaseline, Span<float> dHidden)
+    {
+        var d = HiddenSize;
+        if (hidden.Length != d || dProjection.Length != d * d || dHidden.Length != d || (Baseline is not null && dBaseline.Length != d))
+        {
+            throw new ArgumentException($"backward buffers must be hidden [{d}], dProjection [{d}x{d}], dBaseline [{d}] and dHidden [{d}].");
+        }
+        if ((uint)token >= (uint)VocabularySize)
+        {
+            throw new ArgumentOutOfRangeException(nameof(token), token, $"token id outside the vocabulary of {VocabularySize}.");
+        }
+        var e = Embeddings.AsSpan(token * d, d);
+        for (var i = 0; i < d; i++)
+        {
+            var ge = dReward * e[i];
+            var row = Projection.AsSpan(i * d, d);
+            var dRow = dProjection.Slice(i * d, d);
+            for (var j = 0; j < d; j++)
+            {
+                dRow[j] += (float)(ge * hidden[j]);
+                dHidden[j] += (float)(ge * row[j]);
+            }
+        }
+        if (Baseline is not null)
+        {
+            for (var j = 0; j < d; j++)
+            {
+                dBaseline[j] += (float)(dReward * hidden[j]);
+                dHidden[j] += (float)(dReward * Baseline[j]);
+            }
+        }
+    }
+
     /// <summary>Rewards of the candidate tokens given h [d]; rewards: [candidates.Length].</summary>
     public void Score(ReadOnlySpan<float> hidden, ReadOnlySpan<int> candidates, Span<float> rewards)
     {

@@ -47,4 +47,48 @@ public static class RewardDistillationLosses
         }
         return sum / student.Length;
     }
+
+    /// <summary>∂/∂s_t of <see cref="CumulativeMse"/>: 2·w_t·(s_t − y); gradient: [L].</summary>
+    public static double CumulativeMseBackward(ReadOnlySpan<double> predictions, double label, Span<double> gradient)
+    {
+        if (gradient.Length != predictions.Length)
+        {
+            throw new ArgumentException($"gradient has length {gradient.Length}; expected {predictions.Length}.", nameof(gradient));
+        }
+        var w = CumulativeWeights(predictions.Length);
+        var loss = 0.0;
+        for (var t = 0; t < predictions.Length; t++)
+        {
+            var e = predictions[t] - label;
+            loss += w[t] * e * e;
+            gradient[t] = 2 * w[t] * e;
+        }
+        return loss;
+    }
+
+    /// <summary>∂/∂student_t of <see cref="DistillationMse"/>: 2·(student_t − teacher_t)/L; gradient: [L].</summary>
+    public static double DistillationMseBackward(ReadOnlySpan<double> student, ReadOnlySpan<double> teacher, Span<double> gradient)
+    {
+        var loss = DistillationMse(student, teacher);
+        if (gradient.Length != student.Length)
+        {
+            throw new ArgumentException($"gradient has length {gradient.Length}; expected {student.Length}.", nameof(gradient));
+        }
+        for (var t = 0; t < student.Length; t++)
+        {
+            gradient[t] = 2 * (student[t] - teacher[t]) / student.Length;
+        }
+        return loss;
+    }
+
+    /// <summary>
+    /// Baseline-prior regulariser (§4.3): mean over positions of (e_{v'}ᵀWh_t)² for one uniformly random
+    /// token v' per position, i.e. the token-dependent part pulled to 0. tokenParts: [L] those values;
+    /// gradient: [L], ∂/∂tokenPart_t = 2·x_t/L (scale by the coefficient, 1 in the reference code).
+    /// </summary>
+    public static double BaselinePriorBackward(ReadOnlySpan<double> tokenParts, Span<double> gradient)
+    {
+        var zeros = new double[tokenParts.Length];
+        return DistillationMseBackward(tokenParts, zeros, gradient);
+    }
 }

@@ -39,19 +39,28 @@ public sealed class RegularizedPairSelector : IPairSelector
         }
         var p = Proximities(input, n);
         var beta = _options.Beta;
+        var scaled = _options.StandardizeRewards ? Standardize(r) : r;
         var scores = new double[n];
         for (var i = 0; i < n; i++)
         {
-            scores[i] = r[i] + (beta * p[i]);
+            scores[i] = scaled[i] + (beta * p[i]);
         }
         var chosen = Numerics.ArgMax(scores);
-        var rejected = PickRejected(r, p, chosen);
+        var rejected = PickRejected(scaled, p, chosen);
         var margin = r[chosen] - r[rejected];
         if (!(margin > _options.MinMargin))
         {
             return SelectionResult.Skipped(string.Create(CultureInfo.InvariantCulture, $"margin {margin:R} between chosen {chosen} and rejected {rejected} is not above the minimum {_options.MinMargin:R}"));
         }
         return SelectionResult.Of(new SelectedPair(chosen, rejected, margin));
+    }
+
+    /// <summary>(R − mean)/std across the group; a constant group maps to zeros.</summary>
+    private static double[] Standardize(IReadOnlyList<double> r)
+    {
+        var mean = r.Average();
+        var std = Math.Sqrt(r.Sum(x => (x - mean) * (x - mean)) / r.Count);
+        return r.Select(x => std > 0 ? (x - mean) / std : 0.0).ToArray();
     }
 
     private double[] Proximities(SelectionInput input, int n) => _proximity switch

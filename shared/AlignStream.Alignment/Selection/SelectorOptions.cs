@@ -26,6 +26,12 @@ public sealed record SelectorOptions
     /// <summary>RBoN-WD: exclude the diagonal from the row mean (only matters when N varies, §1.5). Default false = include it, as the reference code does.</summary>
     public bool ExcludeSelfSimilarity { get; init; }
 
+    /// <summary>
+    /// RBoN: z-score the rewards across the N candidates before adding β·P ([EXT], §1.3), so one β means
+    /// the same strength whatever the reward model's scale. Margins stay in raw reward units. Default false.
+    /// </summary>
+    public bool StandardizeRewards { get; init; }
+
     public SelectorOptions Validate()
     {
         if (!PairSelectorFactory.Names.Contains(Selector))
