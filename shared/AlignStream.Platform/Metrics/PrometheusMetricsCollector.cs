@@ -260,7 +260,7 @@ public sealed class PrometheusMetricsCollector : IDisposable
             return;
         }
 
-        var series = st.Family.GetSeries(RenderLabels(st.StaticLabels, tags));
+        var series = st.Family.GetSeries(LabelRenderer.Render(st.StaticLabels, tags));
         switch (st.Family.Kind)
         {
             case MetricKind.Counter:
@@ -274,42 +274,6 @@ public sealed class PrometheusMetricsCollector : IDisposable
                 series.Set(value);
                 break;
         }
-    }
-
-    /// <summary>Renders labels sorted by name so the same tag set in any order maps to one series; the first of duplicate names wins.</summary>
-    internal static string RenderLabels(KeyValuePair<string, string>[] staticLabels, ReadOnlySpan<KeyValuePair<string, object?>> tags)
-    {
-        if (staticLabels.Length == 0 && tags.Length == 0)
-        {
-            return "";
-        }
-
-        var pairs = new List<KeyValuePair<string, string>>(staticLabels.Length + tags.Length);
-        foreach (var t in tags)
-        {
-            pairs.Add(new(PrometheusText.SanitizeLabelName(t.Key), PrometheusText.FormatTagValue(t.Value)));
-        }
-
-        pairs.AddRange(staticLabels);
-        var sb = new StringBuilder();
-        var seen = new HashSet<string>(StringComparer.Ordinal);
-        // Stable sort: a measurement tag comes before a static label of the same name and so wins.
-        foreach (var p in pairs.OrderBy(p => p.Key, StringComparer.Ordinal))
-        {
-            if (!seen.Add(p.Key))
-            {
-                continue;
-            }
-
-            if (sb.Length > 0)
-            {
-                sb.Append(',');
-            }
-
-            sb.Append(p.Key).Append("=\"").Append(PrometheusText.EscapeLabelValue(p.Value)).Append('"');
-        }
-
-        return sb.ToString();
     }
 
     /// <inheritdoc />
