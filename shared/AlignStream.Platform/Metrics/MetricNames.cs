@@ -109,8 +109,26 @@ public static class MetricNames
         /// <summary>Histogram of reward model scoring time, unit s; label: reward_model.</summary>
         public const string ScoringDuration = "align_scorer_scoring_duration";
 
-        /// <summary>Counter of bandit arm selections; label: arm.</summary>
+        /// <summary>Counter of bandit arm selections (pulls); label: arm (the reward model name).</summary>
         public const string BanditSelections = "align_scorer_bandit_selections";
+
+        /// <summary>Histogram of reward scores; label: reward_model.</summary>
+        public const string RewardScore = "align_scorer_reward_score";
+
+        /// <summary>Histogram of emitted pairs' reward margins R_chosen − R_rejected; label: reward_model.</summary>
+        public const string PairMargin = "align_scorer_pair_margin";
+
+        /// <summary>Counter of candidate sets that produced no pair; label: reason (duplicate|no-pair).</summary>
+        public const string SetsSkipped = "align_scorer_sets_skipped";
+
+        /// <summary>Gauge of the reference model version the scorer serves.</summary>
+        public const string ReferenceVersion = "align_scorer_reference_version";
+
+        /// <summary>Histogram of one batch's reference forward time, unit s.</summary>
+        public const string ReferenceDuration = "align_scorer_reference_duration";
+
+        /// <summary>Counter of BanditFeedback events handled; label: outcome (applied|applied-from-event|duplicate|rejected).</summary>
+        public const string BanditFeedback = "align_scorer_bandit_feedback";
     }
 
     // ---- Trainer section (owned by services/trainer) ----
