@@ -121,4 +121,15 @@ public sealed class SegmentTests
         var big = new PivotSegmenter(new PivotOptions { Kappa = 10 }).SoftWeights([1.0, -1.0], chosen: true);
         Assert.Equal([2.0, 0.0], big);
     }
+
+    [Fact]
+    public void Token_entropy_is_in_nats_and_ignores_masked_tokens()
+    {
+        Assert.Equal(Math.Log(4), TokenEntropy.FromLogits([0.5f, 0.5f, 0.5f, 0.5f]), 1e-12);
+        Assert.Equal(Math.Log(2), TokenEntropy.FromLogits([3f, float.NegativeInfinity, 3f]), 1e-12);
+        // p = softmax([0, ln 3]) = [1/4, 3/4]: H = −(¼ ln ¼ + ¾ ln ¾).
+        var expected = -((0.25 * Math.Log(0.25)) + (0.75 * Math.Log(0.75)));
+        Assert.Equal(expected, TokenEntropy.FromLogits([0f, (float)Math.Log(3)]), 1e-6);
+        Assert.Equal([Math.Log(2), 0.0], TokenEntropy.FromLogitRows([1f, 1f, 1000f, 0f], 2), (a, b) => Math.Abs(a - b) < 1e-9);
+    }
 }
