@@ -105,6 +105,42 @@ public sealed class AlignCliKafkaTests(KafkaBrokerFixture broker) : IDisposable
         Assert.DoesNotContain("bootstrap=", stdout, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Broker_stops_cleanly_on_sigterm()
+    {
+        var psi = new System.Diagnostics.ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = RepoPaths.Root,
+        };
+        foreach (var a in new[] { broker.AlignDll, "broker", "--brokers", "2" })
+        {
+            psi.ArgumentList.Add(a);
+        }
+        using var process = System.Diagnostics.Process.Start(psi)!;
+        try
+        {
+            var first = await process.StandardOutput.ReadLineAsync().WaitAsync(CliTimeout);
+            Assert.Matches(@"^bootstrap=127\.0\.0\.1:\d+,127\.0\.0\.1:\d+$", first);
+            var stderr = process.StandardError.ReadToEndAsync();
+            var (killCode, _, killErr) = ExternalTool.Run("kill", ["-TERM", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)], CliTimeout, "sending SIGTERM");
+            Assert.True(killCode == 0, killErr);
+            using var exitWait = new CancellationTokenSource(CliTimeout);
+            await process.WaitForExitAsync(exitWait.Token); // phase: broker exits after SIGTERM
+            Assert.Equal(0, process.ExitCode);
+            Assert.Contains("align broker: stopping", await stderr, StringComparison.Ordinal);
+        }
+        finally
+        {
+            if (!process.HasExited)
+            {
+                process.Kill(entireProcessTree: true);
+            }
+        }
+    }
+
     /// <inheritdoc />
     public void Dispose() => Directory.Delete(_folder, recursive: true);
 }

@@ -27,11 +27,14 @@ public sealed class KafkaBrokerFixture : IDisposable
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
+            RedirectStandardInput = true,
             UseShellExecute = false,
             WorkingDirectory = RepoPaths.Root,
         };
         psi.ArgumentList.Add(AlignDll);
         psi.ArgumentList.Add("broker");
+        // If this test process dies without disposing the fixture, the broker sees stdin close and exits.
+        psi.ArgumentList.Add("--exit-on-stdin-eof");
         _broker = Process.Start(psi) ?? throw new InvalidOperationException("could not start `dotnet align.dll broker`");
         _broker.ErrorDataReceived += (_, e) =>
         {
@@ -124,8 +127,13 @@ public sealed class KafkaBrokerFixture : IDisposable
         {
             if (!_broker.HasExited)
             {
-                _broker.Kill(entireProcessTree: true);
-                _broker.WaitForExit(TimeSpan.FromSeconds(10));
+                // Closing stdin is the broker's cue to stop cleanly; kill only if it does not.
+                _broker.StandardInput.Close();
+                if (!_broker.WaitForExit(TimeSpan.FromSeconds(10)))
+                {
+                    _broker.Kill(entireProcessTree: true);
+                    _broker.WaitForExit(TimeSpan.FromSeconds(10));
+                }
             }
         }
         catch (InvalidOperationException)

@@ -124,7 +124,8 @@ public sealed class KafkaConsumeLoopTests(KafkaBrokerFixture broker)
     public async Task A_failing_batch_is_split_so_only_its_bad_records_are_dead_lettered()
     {
         var connection = broker.NewConnection(out var topics, o => o.MaxHandlerAttempts = 3);
-        using var producer = new KafkaProducer(connection, broker.Instruments);
+        using var metrics = new KafkaMetricsCapture();
+        using var producer = new KafkaProducer(connection, metrics.Instruments);
         var ids = new[] { "b0", "b1", "bad-permanent", "b3", "bad-transient", "b5" };
         foreach (var id in ids)
         {
@@ -144,13 +145,26 @@ public sealed class KafkaConsumeLoopTests(KafkaBrokerFixture broker)
             MaxBatchSize = 16,
             MaxBatchWait = TimeSpan.FromMilliseconds(200),
         };
-        using (var consumeLoop = KafkaConsumeLoop<Prompt>.ForBatches(loop, handler, connection, producer, broker.Instruments))
+        using (var consumeLoop = KafkaConsumeLoop<Prompt>.ForBatches(loop, handler, connection, producer, metrics.Instruments))
         {
             await consumeLoop.StartAsync(CancellationToken.None);
             await Eventually.WaitAsync(() => consumeLoop.ProcessedCount == ids.Length, Phase, "batch loop stores every offset",
                 () => $"processed {consumeLoop.ProcessedCount}, completed [{string.Join(",", handler.Completed)}]");
+            // The lag gauge is refreshed from the loop about once a second: all caught up means 0 on the partition.
+            await Eventually.WaitAsync(() => metrics.Gauges("align_kafka_consumer_lag_records", "stage=batch-test", $"topic={topics.Prompts}") is { Count: 1 } g && g.Values.Single() == 0,
+                Phase, "lag gauge reports the caught-up partition", () => string.Join(";", metrics.Gauges("align_kafka_consumer_lag_records")));
             await consumeLoop.StopAsync(CancellationToken.None);
         }
+
+        // 6 source records + 2 dead letters produced; 6 consumed; 2 dead-lettered by kind; 2 retries of the transient one.
+        Assert.Equal(6, metrics.Sum("align_kafka_records_produced", $"topic={topics.Prompts}", "outcome=ok"));
+        Assert.Equal(2, metrics.Sum("align_kafka_records_produced", $"topic={topics.DeadLetter}", "outcome=ok"));
+        Assert.Equal(6, metrics.Count("align_kafka_produce_duration", $"topic={topics.Prompts}"));
+        Assert.Equal(6, metrics.Sum("align_kafka_records_consumed", "stage=batch-test"));
+        Assert.Equal(1, metrics.Sum("align_kafka_dlq_records", "reason_kind=permanent"));
+        Assert.Equal(1, metrics.Sum("align_kafka_dlq_records", "reason_kind=attempts-exhausted"));
+        Assert.True(metrics.Sum("align_kafka_handler_retries", "stage=batch-test") >= 2, "the transient record is retried twice before dead-lettering");
+        Assert.True(metrics.Sum("align_kafka_rebalance_partitions", "change=assigned") >= 1);
 
         Assert.Equal(["b0", "b1", "b3", "b5"], handler.Completed.Distinct().Order());
         var dead = await TopicReader.ReadAsync(connection, topics.DeadLetter, 2, Phase, "reading the dead-letter topic");
@@ -159,6 +173,50 @@ public sealed class KafkaConsumeLoopTests(KafkaBrokerFixture broker)
         Assert.Equal(DeadLetterWriter.ExhaustedKind, byId["bad-transient"].GetString(KafkaHeaderNames.ReasonKind));
         Assert.Equal("3", byId["bad-transient"].GetString(KafkaHeaderNames.Attempts));
         Assert.Equal("InvalidOperationException: still failing", byId["bad-transient"].GetString(KafkaHeaderNames.Reason));
+    }
+
+    [Fact]
+    public async Task Two_members_of_a_group_share_the_partitions_and_together_miss_nothing()
+    {
+        var connection = broker.NewConnection(out var topics);
+        using var producer = new KafkaProducer(connection, broker.Instruments);
+        var loop = new KafkaConsumerLoopOptions { Stage = "share", GroupId = "g-" + Guid.NewGuid().ToString("N"), Topics = [topics.Prompts] };
+        var firstIds = Enumerable.Range(0, 40).Select(i => $"a{i:D2}").ToArray();
+        await Task.WhenAll(firstIds.Select(id => producer.ProduceAsync(topics.Prompts, id, NewPrompt(id))));
+
+        var a = new RecordingHandler();
+        var b = new RecordingHandler();
+        using var loopA = KafkaConsumeLoop<Prompt>.ForRecords(loop, a, connection, producer, broker.Instruments);
+        using var loopB = KafkaConsumeLoop<Prompt>.ForRecords(loop, b, connection, producer, broker.Instruments);
+        await loopA.StartAsync(CancellationToken.None);
+        await Eventually.WaitAsync(() => a.Completed.Count == firstIds.Length, Phase, "first member drains the topic", () => $"{a.Completed.Count} done");
+
+        // A second member joins: cooperative-sticky moves some partitions to it without stopping the first.
+        await loopB.StartAsync(CancellationToken.None);
+        var secondIds = Enumerable.Range(0, 200).Select(i => $"b{i:D3}").ToArray();
+        await Eventually.WaitAsync(async () =>
+        {
+            // Keep producing fresh records until the new member has taken some: proof that it owns partitions.
+            if (b.Completed.IsEmpty)
+            {
+                var next = $"c{Guid.NewGuid():N}";
+                await producer.ProduceAsync(topics.Prompts, next, NewPrompt(next));
+                return false;
+            }
+            return true;
+        }, Phase, "second member gets partitions", () => $"a {a.Completed.Count}, b {b.Completed.Count}");
+        await Task.WhenAll(secondIds.Select(id => producer.ProduceAsync(topics.Prompts, id, NewPrompt(id))));
+        await Eventually.WaitAsync(() => secondIds.All(id => a.Completed.Contains(id) || b.Completed.Contains(id)), Phase,
+            "the two members handle every later record", () => $"a {a.Completed.Count}, b {b.Completed.Count}");
+        await loopA.StopAsync(CancellationToken.None);
+        await loopB.StopAsync(CancellationToken.None);
+
+        Assert.Null(loopA.FatalError);
+        Assert.Null(loopB.FatalError);
+        Assert.All(firstIds, id => Assert.Contains(id, a.Completed));
+        // Partitions are disjoint, so a record is only handled twice if a rebalance revoked it before its offset was committed.
+        var both = a.Completed.Intersect(b.Completed).Where(id => id.StartsWith('b')).ToArray();
+        Assert.True(both.Length < secondIds.Length / 2, $"most later records are handled once; handled by both: {both.Length}");
     }
 
     internal static Prompt NewPrompt(string id) => new()

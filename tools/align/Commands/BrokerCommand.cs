@@ -4,7 +4,7 @@ using AlignStream.Platform.Kafka;
 namespace AlignStream.Cli.Commands;
 
 /// <summary>
-/// `align broker [--brokers N]`: runs librdkafka's mock cluster in the foreground with the project's
+/// `align broker [--brokers N] [--exit-on-stdin-eof]`: runs librdkafka's mock cluster in the foreground with the project's
 /// topics. The first line of stdout is `bootstrap=HOST:PORT[,...]` so scripts and tests can read it;
 /// everything else goes to stderr. Ctrl+C or SIGTERM stops it (the data is in memory and is lost).
 /// </summary>
@@ -14,7 +14,7 @@ public sealed class BrokerCommand : ICommand
     public string Name => "broker";
 
     /// <inheritdoc />
-    public string Summary => "run an embedded Kafka (librdkafka mock cluster) until Ctrl+C; first stdout line is bootstrap=...";
+    public string Summary => "run an embedded Kafka (librdkafka mock cluster) until Ctrl+C/SIGTERM [--brokers N]; first stdout line is bootstrap=...";
 
     /// <inheritdoc />
     public async Task<int> RunAsync(CliArgs args, CancellationToken cancellationToken)
@@ -24,6 +24,7 @@ public sealed class BrokerCommand : ICommand
         var options = KafkaOptionsLoader.Bind(configuration);
         options.UseEmbeddedCluster = true;
         options.EmbeddedBrokers = args.Int("brokers", options.EmbeddedBrokers);
+        var exitOnStdinEof = args.Flag("exit-on-stdin-eof");
         TopicsCommand.RejectUnknown(args);
         var errors = options.Validate();
         if (errors.Count > 0)
@@ -42,6 +43,15 @@ public sealed class BrokerCommand : ICommand
             ctx.Cancel = true;
             stop.Cancel();
         });
+        if (exitOnStdinEof)
+        {
+            // A parent that holds our stdin (a test fixture) can die without cleaning up; its pipe closing is our cue to stop.
+            _ = Task.Run(async () =>
+            {
+                await Console.OpenStandardInput().CopyToAsync(Stream.Null, stop.Token).ConfigureAwait(false);
+                await stop.CancelAsync().ConfigureAwait(false);
+            }, stop.Token);
+        }
         using var cluster = EmbeddedKafkaCluster.Start(options);
         await Console.Out.WriteLineAsync($"bootstrap={cluster.BootstrapServers}").ConfigureAwait(false);
         await Console.Out.FlushAsync(cancellationToken).ConfigureAwait(false);
