@@ -1,0 +1,51 @@
+using AlignStream.Engine.Model;
+
+namespace AlignStream.Cli.Commands;
+
+/// <summary>
+/// `align bench engine [--json] [--threads 2] [--repeats 3] [--configs S,M] [--no-torch]`: the engine
+/// benchmark (see <see cref="EngineBenchmark"/>); progress on stderr, the report on stdout.
+/// </summary>
+public sealed class BenchCommand : ICommand
+{
+    /// <inheritdoc />
+    public string Name => "bench";
+
+    /// <inheritdoc />
+    public string Summary => "bench engine [--json] [--threads 2] [--repeats 3] [--configs S,M] [--no-torch]";
+
+    /// <inheritdoc />
+    public Task<int> RunAsync(CliArgs args, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(args);
+        if (args.Positional.Count == 0 || args.Positional[0] != "engine")
+        {
+            throw new UsageException("expected `bench engine [--json] [--threads N]`");
+        }
+        var json = args.Flag("json");
+        var threads = args.Int("threads", 2);
+        var repeats = args.Int("repeats", 3);
+        var configs = (args.String("configs") ?? "S,M").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        var noTorch = args.Flag("no-torch");
+        LogprobsCommand.RejectUnread(args);
+        if (threads < 1 || repeats < 1)
+        {
+            throw new UsageException("--threads and --repeats must be at least 1");
+        }
+        if (configs.Any(c => c is not ("S" or "M")))
+        {
+            throw new UsageException("--configs takes S, M or S,M");
+        }
+        var bench = new EngineBenchmark
+        {
+            Threads = threads,
+            Repeats = repeats,
+            Configs = configs,
+            Python = noTorch ? null : "/usr/bin/python3",
+            Progress = line => Console.Error.WriteLine("bench: " + line),
+        };
+        var report = bench.Run();
+        Console.WriteLine(json ? EngineBenchmark.ToJson(report) : report.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }));
+        return Task.FromResult(0);
+    }
+}
