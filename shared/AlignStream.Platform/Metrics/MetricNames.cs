@@ -72,20 +72,47 @@ public static class MetricNames
         public const string Uptime = "align_host_uptime";
     }
 
-    /// <summary>Generator service.</summary>
+    /// <summary>Generator service (meter <see cref="Meters.Generator"/>).</summary>
     public static class Generator
     {
-        /// <summary>Counter of prompts taken from Kafka.</summary>
+        /// <summary>Counter of prompts taken from Kafka; label outcome (generated|duplicate|rejected).</summary>
         public const string PromptsConsumed = "align_generator_prompts_consumed";
 
-        /// <summary>Counter of candidates sampled.</summary>
+        /// <summary>Counter of prompts sent to the dead-letter topic; label reason (too_long|unknown_task|empty|schema|missing_id).</summary>
+        public const string PromptsRejected = "align_generator_prompts_rejected";
+
+        /// <summary>Counter of candidates sampled; label finish_reason (stop|length).</summary>
         public const string CandidatesGenerated = "align_generator_candidates_generated";
+
+        /// <summary>Counter of candidate sets published to the candidates topic.</summary>
+        public const string CandidateSetsPublished = "align_generator_candidate_sets_published";
 
         /// <summary>Counter of tokens sampled.</summary>
         public const string TokensGenerated = "align_generator_tokens_generated";
 
-        /// <summary>Histogram of time to generate one candidate set, unit s.</summary>
+        /// <summary>Gauge of tokens sampled per second over the last second of decoding.</summary>
+        public const string TokensPerSecond = "align_generator_tokens_per_second";
+
+        /// <summary>Histogram of time from a prompt's admission to its candidate set being published, unit s.</summary>
         public const string GenerationDuration = "align_generator_generation_duration";
+
+        /// <summary>Histogram of one engine decode step (prefill chunks and one token per running sequence), unit s.</summary>
+        public const string DecodeStepDuration = "align_generator_decode_step_duration";
+
+        /// <summary>Histogram of the pause between two consecutive decode steps while sequences are running, unit s.</summary>
+        public const string DecodeStepGap = "align_generator_decode_step_gap";
+
+        /// <summary>Gauge of the longest pause between two decode steps since start, unit s (goal: below one step during a swap).</summary>
+        public const string DecodeStepGapMax = "align_generator_decode_step_gap_max";
+
+        /// <summary>Histogram of the share of decode slots holding a sequence at each step (0..1).</summary>
+        public const string DecodeBatchOccupancy = "align_generator_decode_batch_occupancy";
+
+        /// <summary>Gauge of slots holding a sequence now.</summary>
+        public const string ActiveSequences = "align_generator_active_sequences";
+
+        /// <summary>Gauge of sequences waiting for a free slot.</summary>
+        public const string WaitingSequences = "align_generator_waiting_sequences";
 
         /// <summary>Gauge of the policy version being served.</summary>
         public const string PolicyVersion = "align_generator_policy_version";
@@ -93,8 +120,11 @@ public static class MetricNames
         /// <summary>Counter of weight loads; label: outcome (loaded|rejected).</summary>
         public const string WeightLoads = "align_generator_weight_loads";
 
-        /// <summary>Counter of times generation was throttled by trainer backlog.</summary>
+        /// <summary>Counter of waits while the trainer backlog was above Generator:MaxTrainerBacklog.</summary>
         public const string BackpressureWaits = "align_generator_backpressure_waits";
+
+        /// <summary>Gauge of the trainer backlog last read by the generator, in pairs.</summary>
+        public const string ObservedTrainerBacklog = "align_generator_observed_trainer_backlog_pairs";
     }
 
     /// <summary>Scorer service.</summary>
