@@ -1,0 +1,129 @@
+using AlignStream.Alignment.Bandit;
+using AlignStream.Contracts.Events;
+using AlignStream.Platform.State;
+using AlignStream.Scorer.Metrics;
+using AlignStream.Scorer.Options;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using StoreUpdate = AlignStream.Platform.State.BanditUpdate;
+
+namespace AlignStream.Scorer.Laser;
+
+/// <summary>
+/// Applies the trainer's <see cref="BanditFeedback"/> to the shared bandit: looks up the batch's pending pull,
+/// normalises the raw reward (r = −loss) against the pooled history (20th/80th percentiles, ALGORITHMS.md §3.1),
+/// and adds A += x·xᵀ, b += r̃·x to the arm atomically in the state store. Each batch's feedback is applied at
+/// most once across replicas (an idempotency claim comes first: a duplicate update would bias the arm more than
+/// a lost one, and the store keeps both numbers it needs).
+/// </summary>
+public sealed partial class BanditFeedbackApplier
+{
+    private readonly IStateStore _state;
+    private readonly ScorerOptions _options;
+    private readonly ScorerInstruments _instruments;
+    private readonly ILogger<BanditFeedbackApplier> _logger;
+
+    /// <summary>Creates the applier.</summary>
+    public BanditFeedbackApplier(IStateStore state, IOptions<ScorerOptions> options, ScorerInstruments instruments, ILogger<BanditFeedbackApplier> logger)
+    {
+        _state = state ?? throw new ArgumentNullException(nameof(state));
+        _options = (options ?? throw new ArgumentNullException(nameof(options))).Value;
+        _instruments = instruments ?? throw new ArgumentNullException(nameof(instruments));
+        _logger = logger ?? throw new ArgumentNullException(nameof(logger));
+    }
+
+    /// <summary>Applies one feedback event; returns what happened.</summary>
+    public async Task<FeedbackOutcome> ApplyAsync(BanditFeedback feedback, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(feedback);
+        var outcome = await ApplyCoreAsync(feedback, cancellationToken).ConfigureAwait(false);
+        _instruments.FeedbackApplied(outcome);
+        return outcome;
+    }
+
+    private async Task<FeedbackOutcome> ApplyCoreAsync(BanditFeedback feedback, CancellationToken cancellationToken)
+    {
+        if (string.IsNullOrEmpty(feedback.BatchId) || !double.IsFinite(feedback.Reward))
+        {
+            LogRejected(feedback.BatchId, "no batch id or a non-finite reward");
+            return FeedbackOutcome.Rejected;
+        }
+        var ttl = TimeSpan.FromSeconds(_options.BanditPendingTtlSeconds);
+        var pendingJson = await _state.GetValueAsync(LaserKeys.Pending(feedback.BatchId), cancellationToken).ConfigureAwait(false);
+        var pull = pendingJson is null ? null : PendingPull.FromJson(pendingJson);
+        var outcome = FeedbackOutcome.Applied;
+        if (pull is null)
+        {
+            // Expired or never recorded here: the event carries the arm and context the trainer saw on the pairs.
+            var arms = _options.RewardModelNames;
+            if (feedback.Arm < 0 || feedback.Arm >= arms.Count || feedback.Context is not { Count: > 0 } || feedback.Context.Any(v => !float.IsFinite(v)))
+            {
+                LogRejected(feedback.BatchId, "no pending pull for the batch and no usable arm/context in the event");
+                return FeedbackOutcome.Rejected;
+            }
+            pull = new PendingPull(LaserKeys.Bandit(null), feedback.Arm, arms[feedback.Arm], Normalize(feedback.Context));
+            outcome = FeedbackOutcome.AppliedFromEvent;
+        }
+        if (!await _state.TryClaimAsync(LaserKeys.FeedbackClaim(feedback.BatchId), ttl, cancellationToken).ConfigureAwait(false))
+        {
+            return FeedbackOutcome.Duplicate;
+        }
+        var raw = feedback.Reward;
+        var normalized = await NormalizeAsync(pull.Bandit, raw, cancellationToken).ConfigureAwait(false);
+        var update = new Alignment.Bandit.BanditUpdate(pull.Arm, pull.Context, raw, normalized);
+        await _state.UpdateBanditAsync(pull.Bandit, new StoreUpdate(pull.Arm, update.DeltaA(), update.DeltaB()), cancellationToken).ConfigureAwait(false);
+        await _state.DeleteValueAsync(LaserKeys.Pending(feedback.BatchId), cancellationToken).ConfigureAwait(false);
+        LogApplied(feedback.BatchId, pull.RewardModel, raw, normalized);
+        return outcome;
+    }
+
+    /// <summary>
+    /// Appends r to the bandit's bounded history ring and maps it like LASeR's code: raw while fewer than two
+    /// rewards are known, else 0 below P20, 1 above P80, linear between (0.5 when P20 = P80).
+    /// </summary>
+    private async Task<double> NormalizeAsync(string bandit, double raw, CancellationToken cancellationToken)
+    {
+        var window = _options.BanditHistoryWindow;
+        var count = await _state.IncrementAsync(LaserKeys.HistoryCount(bandit), 1, cancellationToken).ConfigureAwait(false);
+        var mine = (count - 1) % window;
+        await _state.SetValueAsync(LaserKeys.HistorySlot(bandit, mine), raw.ToString("R", System.Globalization.CultureInfo.InvariantCulture), null, cancellationToken)
+            .ConfigureAwait(false);
+        var history = new List<double>();
+        var filled = Math.Min(count, window);
+        for (var slot = 0L; slot < filled; slot++)
+        {
+            if (slot == mine)
+            {
+                continue;
+            }
+            var text = await _state.GetValueAsync(LaserKeys.HistorySlot(bandit, slot), cancellationToken).ConfigureAwait(false);
+            if (text is not null && double.TryParse(text, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var v))
+            {
+                history.Add(v);
+            }
+        }
+        // The Alignment library's normaliser appends r itself, so it gets the others' rewards only.
+        var probe = new LinUcbBandit(new LinUcbOptions { Arms = 1, Dimension = 1 }, BanditState.FromSums(1, 1, new Dictionary<int, ArmSums>(), history));
+        return probe.NormalizeReward(raw);
+    }
+
+    private static double[] Normalize(IReadOnlyList<float> context)
+    {
+        var x = context.Select(v => (double)v).ToArray();
+        var norm = Math.Sqrt(x.Sum(v => v * v));
+        if (norm > 0)
+        {
+            for (var i = 0; i < x.Length; i++)
+            {
+                x[i] /= norm;
+            }
+        }
+        return x;
+    }
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "bandit feedback for batch {BatchId} applied to arm {RewardModel}: r = {Raw}, normalised {Normalized}")]
+    private partial void LogApplied(string batchId, string rewardModel, double raw, double normalized);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "bandit feedback for batch {BatchId} not applied: {Reason}")]
+    private partial void LogRejected(string? batchId, string reason);
+}

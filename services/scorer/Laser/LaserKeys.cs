@@ -1,0 +1,26 @@
+using System.Globalization;
+
+namespace AlignStream.Scorer.Laser;
+
+/// <summary>State-store keys of the LASeR bandit shared by every scorer replica, one bandit per experiment.</summary>
+public static class LaserKeys
+{
+    /// <summary>The experiment name used when a prompt carries none.</summary>
+    public const string DefaultExperiment = "default";
+
+    /// <summary>Bandit statistics key (IStateStore.GetBanditAsync / UpdateBanditAsync).</summary>
+    public static string Bandit(string? experiment) => "laser:" + (string.IsNullOrEmpty(experiment) ? DefaultExperiment : experiment);
+
+    /// <summary>The pending (arm, context) of a batch, waiting for the trainer's feedback.</summary>
+    public static string Pending(string batchId) => "scorer:laser:pending:" + batchId;
+
+    /// <summary>Idempotency key of one batch's feedback, so a redelivered event is applied once.</summary>
+    public static string FeedbackClaim(string batchId) => "scorer:laser:feedback:" + batchId;
+
+    /// <summary>Counter of raw rewards ever recorded for a bandit (its value picks the next history slot).</summary>
+    public static string HistoryCount(string bandit) => $"scorer:{bandit}:history:count";
+
+    /// <summary>One slot of the bounded raw-reward history ring.</summary>
+    public static string HistorySlot(string bandit, long slot) =>
+        $"scorer:{bandit}:history:{slot.ToString(CultureInfo.InvariantCulture)}";
+}

@@ -1,0 +1,81 @@
+using AlignStream.Alignment.Bandit;
+using AlignStream.Platform.Kafka;
+using AlignStream.Platform.State;
+using AlignStream.Scorer.Options;
+using Microsoft.Extensions.Options;
+
+namespace AlignStream.Scorer.Laser;
+
+/// <summary>
+/// LASeR's reward-model router (ALGORITHMS.md §3): LinUCB over the bandit statistics every scorer replica shares
+/// through the state store. The chosen arm's context is kept in the store under the batch id (with a TTL) until the
+/// trainer's loss for that batch comes back, so whichever replica receives the feedback can apply it.
+/// </summary>
+public sealed class LaserRouter
+{
+    private readonly IStateStore _state;
+    private readonly ScorerOptions _options;
+    private readonly IReadOnlyList<string> _arms;
+    private readonly Lock _gate = new();
+    private readonly Dictionary<string, (string Signature, LinUcbBandit Bandit)> _cache = new(StringComparer.Ordinal);
+
+    /// <summary>Creates the router over the configured reward models (one arm each).</summary>
+    public LaserRouter(IStateStore state, IOptions<ScorerOptions> options)
+    {
+        _state = state ?? throw new ArgumentNullException(nameof(state));
+        _options = (options ?? throw new ArgumentNullException(nameof(options))).Value;
+        _arms = _options.RewardModelNames;
+    }
+
+    /// <summary>The arms, in order.</summary>
+    public IReadOnlyList<string> Arms => _arms;
+
+    /// <summary>
+    /// Picks the arm for one batch group on its (unnormalised) context and records the pending pull under
+    /// <paramref name="batchId"/>. With the bandit off, always the first reward model.
+    /// </summary>
+    public async Task<ArmChoice> ChooseAsync(string experiment, string batchId, float[] context, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        if (!_options.Bandit)
+        {
+            return new ArmChoice(0, _arms[0], [], []);
+        }
+        var key = LaserKeys.Bandit(experiment);
+        var snapshot = await _state.GetBanditAsync(key, cancellationToken).ConfigureAwait(false);
+        if (snapshot is not null && snapshot.Dimension != context.Length)
+        {
+            throw new PermanentRecordException(
+                $"prompt embedding has width {context.Length} but bandit '{key}' was trained on width {snapshot.Dimension}; a model change needs a new experiment name");
+        }
+        var choice = BanditFor(key, context.Length, snapshot).Score(context.Select(v => (double)v).ToArray());
+        var pull = new PendingPull(key, choice.Arm, _arms[choice.Arm], choice.Context);
+        await _state.SetValueAsync(LaserKeys.Pending(batchId), pull.ToJson(), TimeSpan.FromSeconds(_options.BanditPendingTtlSeconds), cancellationToken)
+            .ConfigureAwait(false);
+        return new ArmChoice(choice.Arm, _arms[choice.Arm], choice.Ucb, choice.Context);
+    }
+
+    /// <summary>LinUCB over the snapshot; rebuilt (A⁻¹ by inversion) only when the shared statistics changed.</summary>
+    private LinUcbBandit BanditFor(string key, int dimension, BanditSnapshot? snapshot)
+    {
+        // Every update adds pulls, so per-arm pull counts identify a snapshot's content.
+        var signature = snapshot is null
+            ? $"{dimension}:empty"
+            : $"{dimension}:" + string.Join(",", snapshot.Arms.OrderBy(a => a.Key).Select(a => $"{a.Key}={a.Value.Pulls}"));
+        lock (_gate)
+        {
+            if (_cache.TryGetValue(key, out var cached) && cached.Signature == signature)
+            {
+                return cached.Bandit;
+            }
+            var sums = snapshot?.Arms
+                .Where(a => a.Key < _arms.Count)
+                .ToDictionary(a => a.Key, a => new ArmSums(a.Value.A, a.Value.B, a.Value.Pulls))
+                ?? new Dictionary<int, ArmSums>();
+            var options = new LinUcbOptions { Arms = _arms.Count, Dimension = dimension, Alpha = _options.BanditAlpha };
+            var bandit = new LinUcbBandit(options, BanditState.FromSums(_arms.Count, dimension, sums));
+            _cache[key] = (signature, bandit);
+            return bandit;
+        }
+    }
+}
