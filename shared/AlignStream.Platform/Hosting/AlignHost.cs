@@ -21,18 +21,21 @@ public static class AlignHost
     }
 
     /// <summary>
-    /// Starts <paramref name="app"/>, calls <paramref name="onStarted"/> (to print what runs where), and waits for
-    /// shutdown. Returns 0 on a clean stop, or <see cref="ConfigurationErrorExitCode"/> after writing one
-    /// <c>configuration error: Section:Key: problem. Set it in appsettings.json, as env ALIGN_Section__Key, or --Section:Key=...</c>
-    /// line per invalid option to <paramref name="error"/> (standard error by default).
+    /// Starts <paramref name="app"/>, writes where its endpoints are (<c>metrics: http://127.0.0.1:PORT/metrics</c>,
+    /// then healthz and readyz) to <paramref name="output"/>, calls <paramref name="onStarted"/> (to print what else
+    /// runs where), and waits for shutdown. Returns 0 on a clean stop, or <see cref="ConfigurationErrorExitCode"/> after
+    /// writing one <c>configuration error: Section:Key: problem. Set it in appsettings.json, as env ALIGN_Section__Key, or --Section:Key=...</c>
+    /// line per invalid option to <paramref name="error"/>. Writers default to standard output and standard error.
     /// </summary>
     public static async Task<int> RunAsync(
         WebApplication app,
         Func<WebApplication, Task>? onStarted = null,
+        TextWriter? output = null,
         TextWriter? error = null,
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(app);
+        output ??= Console.Out;
         error ??= Console.Error;
         try
         {
@@ -51,6 +54,12 @@ public static class AlignHost
 
         try
         {
+            foreach (var line in DescribeEndpoints(app))
+            {
+                await output.WriteLineAsync(line).ConfigureAwait(false);
+            }
+
+            await output.FlushAsync(cancellationToken).ConfigureAwait(false);
             if (onStarted is not null)
             {
                 await onStarted(app).ConfigureAwait(false);
@@ -75,6 +84,13 @@ public static class AlignHost
         var first = addresses?.FirstOrDefault()
             ?? throw new InvalidOperationException("The server has no listen address yet: call this after the app has started.");
         return new Uri(first.Replace("://[::]", "://localhost", StringComparison.Ordinal).Replace("://0.0.0.0", "://localhost", StringComparison.Ordinal));
+    }
+
+    /// <summary>Lines naming the started host's endpoints: <c>metrics: URL</c>, <c>healthz: URL</c>, <c>readyz: URL</c>.</summary>
+    public static IReadOnlyList<string> DescribeEndpoints(WebApplication app)
+    {
+        var root = app.GetListenUri();
+        return [$"metrics: {new Uri(root, "/metrics")}", $"healthz: {new Uri(root, "/healthz")}", $"readyz: {new Uri(root, "/readyz")}"];
     }
 
     /// <summary>The URL of the started host's <c>/metrics</c> endpoint.</summary>

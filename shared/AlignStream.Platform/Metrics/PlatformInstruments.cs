@@ -18,8 +18,11 @@ public sealed class PlatformInstruments
     private readonly Counter<long> _consumed;
     private readonly Counter<long> _scrapes;
 
-    /// <summary>Creates the instruments on the platform meter of <paramref name="meterFactory"/>.</summary>
-    public PlatformInstruments(IMeterFactory meterFactory)
+    /// <summary>
+    /// Creates the instruments on the platform meter of <paramref name="meterFactory"/>; with a host environment, also
+    /// the <c>align_host_info</c> gauge (1, labelled with the service name and version).
+    /// </summary>
+    public PlatformInstruments(IMeterFactory meterFactory, IHostEnvironment? environment = null)
     {
         ArgumentNullException.ThrowIfNull(meterFactory);
         var meter = meterFactory.Create(MetricNames.Meters.Platform);
@@ -32,6 +35,15 @@ public sealed class PlatformInstruments
         _published = meter.CreateCounter<long>(MetricNames.Bus.Published, "{message}", "Control-plane messages published by type.");
         _consumed = meter.CreateCounter<long>(MetricNames.Bus.Consumed, "{message}", "Control-plane messages consumed by type and outcome.");
         _scrapes = meter.CreateCounter<long>(MetricNames.Host.Scrapes, "{scrape}", "Scrapes of the /metrics endpoint.");
+        if (environment is not null)
+        {
+            var version = System.Reflection.Assembly.GetEntryAssembly()?.GetName().Version?.ToString() ?? "unknown";
+            var info = new Measurement<int>(1,
+                new KeyValuePair<string, object?>("service", environment.ApplicationName),
+                new KeyValuePair<string, object?>("version", version));
+            meter.CreateObservableGauge(MetricNames.Host.Info, () => info, null, "Always 1; labels name the service and its version.");
+        }
+
         meter.CreateObservableGauge(MetricNames.Host.Uptime, () => Stopwatch.GetElapsedTime(started).TotalSeconds, "s", "Seconds since the host's instruments were created.");
     }
 

@@ -48,6 +48,34 @@ public sealed class HostingTests
         var text = await http.GetStringAsync(uri);
         // The host's own uptime gauge is always there.
         Assert.Contains("# TYPE align_host_uptime_seconds gauge\n", text, StringComparison.Ordinal);
+        Assert.Contains("align_host_info{service=\"" + app.Environment.ApplicationName + "\",version=\"", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task RunAsync_prints_the_endpoints_and_returns_0_on_a_clean_stop()
+    {
+        var app = TestHosts.CreateBuilder().Build();
+        app.MapAlignDefaultEndpoints();
+        using var buffer = new StringWriter();
+        var output = TextWriter.Synchronized(buffer);
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var run = AlignHost.RunAsync(app, _ =>
+        {
+            started.SetResult();
+            return Task.CompletedTask;
+        }, output);
+        await started.Task.WaitAsync(TimeSpan.FromSeconds(30));
+
+        var lines = buffer.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        Assert.Equal(3, lines.Length);
+        Assert.Matches(@"^metrics: http://127\.0\.0\.1:\d+/metrics$", lines[0]);
+        Assert.Matches(@"^healthz: http://127\.0\.0\.1:\d+/healthz$", lines[1]);
+        Assert.Matches(@"^readyz: http://127\.0\.0\.1:\d+/readyz$", lines[2]);
+        using var http = new HttpClient();
+        Assert.Contains("align_host_uptime_seconds", await http.GetStringAsync(new Uri(lines[0]["metrics: ".Length..])), StringComparison.Ordinal);
+
+        app.Lifetime.StopApplication();
+        Assert.Equal(0, await run.WaitAsync(TimeSpan.FromSeconds(30)));
     }
 
     [Fact]

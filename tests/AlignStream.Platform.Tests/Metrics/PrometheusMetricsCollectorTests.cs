@@ -144,6 +144,30 @@ public sealed class PrometheusMetricsCollectorTests : IDisposable
         Assert.Contains("align_test_parallel_total{worker=\"1\"} 40000\n", text, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void Labels_sanitise_names_merge_static_tags_and_let_measurement_tags_win()
+    {
+        var c = _meter.CreateCounter<int>("align_test_labelled", null, "Labelled.",
+            [new("instance", "static-i"), new("zone", "z1")]);
+        var longValue = new string('v', 300) + "\\"; // longer than the renderer's first buffer
+        c.Add(1, new("http.route", "/x"), new("instance", "override"), new("ok", true), new("n", 42L), new("big", longValue));
+
+        var line = _collector.Collect().Split('\n')[2];
+        Assert.Equal(
+            $"align_test_labelled_total{{big=\"{new string('v', 300)}\\\\\",http_route=\"/x\",instance=\"override\",n=\"42\",ok=\"true\",zone=\"z1\"}} 1",
+            line);
+    }
+
+    [Fact]
+    public void Same_tags_in_any_order_are_one_series()
+    {
+        var c = _meter.CreateCounter<long>("align_test_order");
+        c.Add(1, new("b", 2), new("a", 1), new("c", 3));
+        c.Add(1, new("c", 3), new("b", 2), new("a", 1));
+        c.Add(1, new("a", 1), new("c", 3), new("b", 2));
+        Assert.EndsWith("align_test_order_total{a=\"1\",b=\"2\",c=\"3\"} 3\n", _collector.Collect(), StringComparison.Ordinal);
+    }
+
     public void Dispose()
     {
         _collector.Dispose();

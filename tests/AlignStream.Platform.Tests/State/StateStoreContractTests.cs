@@ -154,6 +154,37 @@ public abstract class StateStoreContractTests : IDisposable
     }
 
     [Fact]
+    public async Task Snapshots_read_during_concurrent_updates_are_never_torn()
+    {
+        var stores = CreateClients(3);
+        // Every update adds A += 1 (each cell), b += 2 and one pull, so a consistent snapshot has A = n and b = 2n for its n pulls.
+        var writers = Enumerable.Range(0, 2).Select(c => Task.Run(async () =>
+        {
+            for (var k = 0; k < 80; k++)
+            {
+                await stores[c].UpdateBanditAsync("torn", new BanditUpdate(k % 2, [1, 1, 1, 1], [2, 2]));
+            }
+        })).ToArray();
+        var snapshots = 0;
+        while (!writers.All(w => w.IsCompleted) || snapshots == 0)
+        {
+            var snap = await stores[2].GetBanditAsync("torn");
+            foreach (var (arm, stats) in snap?.Arms ?? new Dictionary<int, BanditArmStatistics>())
+            {
+                Assert.All(stats.A, a => Assert.Equal(stats.Pulls, a));
+                Assert.All(stats.B, b => Assert.Equal(2 * stats.Pulls, b));
+            }
+
+            snapshots++;
+        }
+
+        await Task.WhenAll(writers);
+        var final = await stores[2].GetBanditAsync("torn");
+        Assert.Equal(80, final!.Arms[0].Pulls);
+        Assert.Equal(80, final.Arms[1].Pulls);
+    }
+
+    [Fact]
     public async Task Idempotency_key_is_claimed_once_until_it_expires()
     {
         Assert.True(await Store.TryClaimAsync("pair-1", ShortTtl));
