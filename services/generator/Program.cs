@@ -1,3 +1,14 @@
-var builder = WebApplication.CreateBuilder(args);
+using AlignStream.Generator.Extensions;
+using AlignStream.Platform.Bus;
+using AlignStream.Platform.Hosting;
+
+var builder = AlignHost.CreateBuilder(args);
+builder.AddGeneratorStage();
+builder.Services.AddAlignBus(builder.Configuration, bus => bus.AddGeneratorConsumers());
 var app = builder.Build();
-app.Run();
+app.MapAlignDefaultEndpoints();
+return await AlignHost.RunAsync(app, a =>
+{
+    Console.WriteLine($"generator: metrics {a.GetMetricsUri()}");
+    return Task.CompletedTask;
+});
