@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.Options;
@@ -48,6 +49,16 @@ public static class AlignHost
                 await error.WriteLineAsync(DescribeFailure(failure)).ConfigureAwait(false);
             }
 
+            await app.DisposeAsync().ConfigureAwait(false);
+            return ConfigurationErrorExitCode;
+        }
+        catch (IOException ex) when (ex.InnerException is AddressInUseException)
+        {
+            // A taken port is a configuration problem the user fixes the same way as an invalid one.
+            var options = app.Configuration.GetSection(MetricsOptions.SectionName).Get<MetricsOptions>() ?? new MetricsOptions();
+            await error.WriteLineAsync(DescribeFailure(
+                $"{MetricsOptions.SectionName}:{nameof(MetricsOptions.Port)}: {options.Host}:{options.Port} is already in use; choose a free port, or 0 for any free one (got {options.Port})"))
+                .ConfigureAwait(false);
             await app.DisposeAsync().ConfigureAwait(false);
             return ConfigurationErrorExitCode;
         }

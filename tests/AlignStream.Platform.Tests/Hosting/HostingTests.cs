@@ -92,6 +92,20 @@ public sealed class HostingTests
     }
 
     [Fact]
+    public async Task A_port_already_in_use_is_reported_as_a_configuration_error()
+    {
+        using var taken = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        taken.Start();
+        var port = ((IPEndPoint)taken.LocalEndpoint).Port;
+        var app = TestHosts.CreateBuilder($"--Metrics:Port={port}").Build();
+        app.MapAlignDefaultEndpoints();
+        using var error = new StringWriter();
+        Assert.Equal(2, await AlignHost.RunAsync(app, error: error));
+        Assert.StartsWith($"configuration error: Metrics:Port: 127.0.0.1:{port} is already in use", error.ToString(), StringComparison.Ordinal);
+        Assert.Contains("ALIGN_Metrics__Port", error.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Every_invalid_field_of_every_section_is_reported()
     {
         var builder = TestHosts.CreateBuilder("--Bus:Transport=Carrier-Pigeon", "--State:Store=Floppy", "--RabbitMq:Uri=http://x", "--Metrics:Host=");
