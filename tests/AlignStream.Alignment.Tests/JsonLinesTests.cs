@@ -79,6 +79,16 @@ public sealed class JsonLinesTests
     }
 
     [Fact]
+    public async Task Reward_stops_on_a_non_finite_score_naming_the_model_and_item()
+    {
+        using var output = new StringWriter();
+        var e = await Assert.ThrowsAsync<InvalidOperationException>(() => RewardJsonLines.RunAsync(
+            new NanModel(), new StringReader("{\"text\": \"a\"}\n{\"text\": \"b\"}"), output, TextWriter.Null, "r.jsonl"));
+        Assert.Contains("nan@0 scored item 1 as NaN", e.Message, StringComparison.Ordinal);
+        Assert.Empty(output.ToString());
+    }
+
+    [Fact]
     public void Bandit_replay_reproduces_appendix_A6_and_delayed_feedback()
     {
         const string input = """
@@ -114,4 +124,14 @@ public sealed class JsonLinesTests
     private static JsonObject[] Parse(string text) => Lines(text).Select(l => (JsonObject)JsonNode.Parse(l)!).ToArray();
 
     private static string[] Lines(string text) => text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+
+    private sealed class NanModel : IRewardModel
+    {
+        public string Name => "nan";
+
+        public string Version => "0";
+
+        public Task<float[]> ScoreAsync(IReadOnlyList<RewardInput> batch, CancellationToken cancellationToken) =>
+            Task.FromResult(batch.Select((_, i) => i == 1 ? float.NaN : 0f).ToArray());
+    }
 }

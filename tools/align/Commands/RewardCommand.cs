@@ -50,7 +50,16 @@ public sealed class RewardCommand : ICommand
             await Console.Error.WriteLineAsync($"align reward: file not found: {input}").ConfigureAwait(false);
             return 1;
         }
-        var report = await RewardJsonLines.RunAsync(model, reader, Console.Out, Console.Error, input, batch, cancellationToken).ConfigureAwait(false);
-        return report.ExitCode;
+        try
+        {
+            var report = await RewardJsonLines.RunAsync(model, reader, Console.Out, Console.Error, input, batch, cancellationToken).ConfigureAwait(false);
+            return report.ExitCode;
+        }
+        catch (InvalidOperationException e)
+        {
+            // A non-finite score from the model: stop, naming the model and the item (RewardValidation's message).
+            await Console.Error.WriteLineAsync($"align reward: {e.Message}").ConfigureAwait(false);
+            return 1;
+        }
     }
 }
