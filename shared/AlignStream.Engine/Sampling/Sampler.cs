@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
 namespace AlignStream.Engine.Sampling;
@@ -40,33 +41,39 @@ public static class Sampler
             throw new ArgumentException($"scratch holds {scratch.Length} floats; sampling a vocabulary of {v} needs {ScratchLength(v)} (Sampler.ScratchLength).", nameof(scratch));
         }
 
-        var token = Choose(samplingLogits, ref rng, options, scratch);
+        var token = Choose(samplingLogits, ref rng, options, scratch, out var lseAtTemperatureOne);
+
+        // When the draw already normalized these very logits at temperature 1, reuse its log-sum-exp.
+        if (!double.IsNaN(lseAtTemperatureOne) && SameSpan(samplingLogits, rawLogits))
+        {
+            return new SampledToken(token, (float)(rawLogits[token] - lseAtTemperatureOne));
+        }
+
         return new SampledToken(token, LogSoftmaxAt(rawLogits, token, scratch[..v]));
     }
 
-    /// <summary>log softmax(<paramref name="logits"/>)[<paramref name="token"/>] at temperature 1, computed in double; <paramref name="scratch"/> needs [V].</summary>
+    /// <summary>log softmax(<paramref name="logits"/>)[<paramref name="token"/>] at temperature 1; <paramref name="scratch"/> needs [V].</summary>
     public static float LogSoftmaxAt(ReadOnlySpan<float> logits, int token, Span<float> scratch)
     {
-        var max = TensorPrimitives.Max(logits);
         if (float.IsNegativeInfinity(logits[token]))
         {
             return float.NegativeInfinity;
         }
 
+        var max = TensorPrimitives.Max(logits);
         var e = scratch[..logits.Length];
         TensorPrimitives.Subtract(logits, max, e);
         TensorPrimitives.Exp(e, e);
-        double sum = 0;
-        for (var i = 0; i < e.Length; i++)
-        {
-            sum += e[i];
-        }
-
-        return (float)(logits[token] - max - Math.Log(sum));
+        return (float)(logits[token] - max - Math.Log(TensorPrimitives.Sum(e)));
     }
 
-    private static int Choose(ReadOnlySpan<float> logits, ref Xoshiro256 rng, SamplingOptions o, Span<float> scratch)
+    private static bool SameSpan(ReadOnlySpan<float> a, ReadOnlySpan<float> b) =>
+        a.Length == b.Length && Unsafe.AreSame(ref MemoryMarshal.GetReference(a), ref MemoryMarshal.GetReference(b));
+
+    // lseAtTemperatureOne: log-sum-exp of the logits when the draw computed it as a by-product (T = 1), else NaN.
+    private static int Choose(ReadOnlySpan<float> logits, ref Xoshiro256 rng, SamplingOptions o, Span<float> scratch, out double lseAtTemperatureOne)
     {
+        lseAtTemperatureOne = double.NaN;
         var v = logits.Length;
         var max = TensorPrimitives.Max(logits);
         if (float.IsNaN(max) || float.IsNegativeInfinity(max))
@@ -84,13 +91,22 @@ public static class Sampler
         // probs[i] = exp((l_i - max) / T): unnormalized temperature-scaled probabilities in (0, 1].
         var probs = scratch[..v];
         TensorPrimitives.Subtract(logits, max, probs);
-        TensorPrimitives.Multiply(probs, 1f / o.Temperature, probs);
+        if (o.Temperature != 1f)
+        {
+            TensorPrimitives.Multiply(probs, 1f / o.Temperature, probs);
+        }
+
         TensorPrimitives.Exp(probs, probs);
+        var total = TensorPrimitives.Sum(probs);
+        if (o.Temperature == 1f)
+        {
+            lseAtTemperatureOne = max + Math.Log(total);
+        }
 
         var topK = o.TopK > 0 && o.TopK < v ? o.TopK : v;
         if (topK == v && o.TopP >= 1f)
         {
-            return DrawFromAll(probs, ref rng);
+            return DrawFromAll(probs, total, ref rng);
         }
 
         // keys = -probs so ascending order is most-likely first; idx carries token ids along.
@@ -107,52 +123,123 @@ public static class Sampler
             SelectSmallest(keys, idx, topK);
         }
 
-        keys[..topK].Sort(idx[..topK]);
+        // The candidates now sit unordered in keys[..topK]; the draw does not need them sorted.
         var kept = topK;
+        if (o.TopP < 1f)
+        {
+            double candidateMass = 0;
+            for (var i = 0; i < topK; i++)
+            {
+                candidateMass -= keys[i];
+            }
+
+            kept = SelectNucleus(keys[..topK], idx[..topK], o.TopP * candidateMass);
+        }
+
         double mass = 0;
-        for (var i = 0; i < topK; i++)
+        for (var i = 0; i < kept; i++)
         {
             mass -= keys[i];
         }
 
-        if (o.TopP < 1f)
-        {
-            // Smallest prefix whose renormalized mass reaches TopP; the token crossing the threshold is kept.
-            var target = o.TopP * mass;
-            double cum = 0;
-            kept = 0;
-            while (kept < topK && cum < target)
-            {
-                cum -= keys[kept];
-                kept++;
-            }
-
-            kept = Math.Max(kept, 1);
-            mass = cum > 0 ? cum : -keys[0];
-        }
-
         var u = rng.NextDouble() * mass;
         double acc = 0;
+        var lastPositive = 0;
         for (var i = 0; i < kept; i++)
         {
+            if (keys[i] == 0f)
+            {
+                continue;
+            }
+
             acc -= keys[i];
+            lastPositive = i;
             if (u < acc)
             {
                 return idx[i];
             }
         }
 
-        return idx[kept - 1]; // rounding left u at the very top of the range
+        return idx[lastPositive]; // u rounded up to the very top of the range
     }
 
-    private static int DrawFromAll(ReadOnlySpan<float> probs, ref Xoshiro256 rng)
+    /// <summary>
+    /// Moves the smallest set of most likely candidates whose mass reaches <paramref name="target"/> to the front
+    /// of <paramref name="keys"/> (negated probabilities) and <paramref name="ids"/>, and returns its size: the token
+    /// that crosses the threshold is kept. Expected linear time (a quickselect on cumulative mass) instead of a full sort.
+    /// </summary>
+    internal static int SelectNucleus(Span<float> keys, Span<int> ids, double target)
     {
-        double total = 0;
-        for (var i = 0; i < probs.Length; i++)
+        int lo = 0, hi = keys.Length; // [0, lo) is kept for certain; the boundary lies in [lo, hi)
+        double acc = 0;               // mass of [0, lo)
+        while (hi - lo > 16)
         {
-            total += probs[i];
+            // Three-way partition of [lo, hi): [lo, lt) more likely than the pivot, [lt, gt) equal, [gt, hi) less likely.
+            var pivot = Median(keys[lo], keys[lo + ((hi - lo) / 2)], keys[hi - 1]);
+            int lt = lo, i = lo, gt = hi;
+            while (i < gt)
+            {
+                if (keys[i] < pivot)
+                {
+                    Swap(keys, ids, lt++, i++);
+                }
+                else if (keys[i] > pivot)
+                {
+                    Swap(keys, ids, i, --gt);
+                }
+                else
+                {
+                    i++;
+                }
+            }
+
+            double moreLikely = 0;
+            for (var k = lo; k < lt; k++)
+            {
+                moreLikely -= keys[k];
+            }
+
+            if (acc + moreLikely >= target)
+            {
+                hi = lt;
+                continue;
+            }
+
+            acc += moreLikely;
+            for (var k = lt; k < gt; k++)
+            {
+                acc -= keys[k];
+                if (acc >= target)
+                {
+                    return k + 1;
+                }
+            }
+
+            lo = gt;
         }
 
+        // A short range left: order it and walk.
+        keys[lo..hi].Sort(ids[lo..hi]);
+        for (var k = lo; k < hi; k++)
+        {
+            acc -= keys[k];
+            if (acc >= target)
+            {
+                return k + 1;
+            }
+        }
+
+        return Math.Max(hi, 1); // rounding kept the mass just below the target: keep everything
+    }
+
+    private static void Swap(Span<float> keys, Span<int> ids, int a, int b)
+    {
+        (keys[a], keys[b]) = (keys[b], keys[a]);
+        (ids[a], ids[b]) = (ids[b], ids[a]);
+    }
+
+    private static int DrawFromAll(ReadOnlySpan<float> probs, float total, ref Xoshiro256 rng)
+    {
         var u = rng.NextDouble() * total;
         double acc = 0;
         var last = 0;

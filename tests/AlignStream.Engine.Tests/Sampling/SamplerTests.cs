@@ -142,6 +142,37 @@ public class SamplerTests
     }
 
     [Fact]
+    public void NucleusSelectionMatchesASortedPrefix()
+    {
+        var r = new Random(12);
+        for (var trial = 0; trial < 300; trial++)
+        {
+            var n = r.Next(1, 400);
+            // Distinct probabilities, some repeated blocks to exercise the equal-to-pivot band.
+            var probs = Enumerable.Range(0, n).Select(i => (float)(trial % 3 == 0 ? (i % 7) + 1 : r.NextDouble() + 1e-3)).ToArray();
+            var p = 0.05 + (r.NextDouble() * 0.9);
+            var keys = probs.Select(x => -x).ToArray();
+            var ids = Enumerable.Range(0, n).ToArray();
+            var target = p * probs.Sum(x => (double)x);
+            var kept = Sampler.SelectNucleus(keys, ids, target);
+
+            // Reference: sort descending, smallest prefix whose mass reaches the target.
+            var sorted = probs.OrderByDescending(x => x).ToArray();
+            double cum = 0;
+            var expected = 0;
+            while (expected < n && cum < target)
+            {
+                cum += sorted[expected++];
+            }
+
+            Assert.Equal(expected, kept);
+            // The kept set holds the largest probabilities (compare as multisets).
+            Assert.Equal(sorted[..kept], ids[..kept].Select(i => probs[i]).OrderByDescending(x => x).ToArray());
+            Assert.Equal(Enumerable.Range(0, n), ids.Order());
+        }
+    }
+
+    [Fact]
     public void SameSeedSameTokens()
     {
         var r = new Random(1);
