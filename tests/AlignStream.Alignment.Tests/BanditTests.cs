@@ -176,6 +176,23 @@ public sealed class BanditTests
         Assert.Equal(0.5, bandit.Observe(0, [1], 0.5).Reward);
     }
 
+    [Fact]
+    public void Random_projection_is_seeded_linear_and_roughly_norm_preserving()
+    {
+        var p1 = new RandomProjection(512, 128, seed: 9);
+        var p2 = new RandomProjection(512, 128, seed: 9);
+        var rng = new Random(4);
+        var x = Enumerable.Range(0, 512).Select(_ => rng.NextDouble() - 0.5).ToArray();
+        var y = Enumerable.Range(0, 512).Select(_ => rng.NextDouble() - 0.5).ToArray();
+        Assert.Equal(p1.Project(x), p2.Project(x));
+        var sum = p1.Project(x.Zip(y, (a, b) => a + (2 * b)).ToArray());
+        var parts = p1.Project(x).Zip(p1.Project(y), (a, b) => a + (2 * b));
+        Assert.Equal(sum, parts, (a, b) => Math.Abs(a - b) < 1e-9);
+        // E‖Px‖² = ‖x‖²; with d' = 128 the ratio stays well inside [0.5, 1.5].
+        var ratio = Matrices.Dot(p1.Project(x), p1.Project(x)) / Matrices.Dot(x, x);
+        Assert.InRange(ratio, 0.5, 1.5);
+    }
+
     private static void AssertClose(double[][] expected, double[][] actual)
     {
         Assert.Equal(expected.Length, actual.Length);

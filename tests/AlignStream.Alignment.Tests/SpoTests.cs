@@ -139,4 +139,17 @@ public sealed class SpoTests
         e = Assert.Throws<ArgumentOutOfRangeException>(() => new SpoObjective(new SpoOptions { Lambda = -1 }));
         Assert.Contains("Spo.Lambda", e.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void Source_specific_head_uses_2K_labels()
+    {
+        var shared = new SpoOptions { Classes = 3 };
+        Assert.Equal(3, shared.HeadClasses);
+        Assert.Equal(2, shared.Label(fromChosen: false, degree: 2));
+        var split = new SpoOptions { Classes = 3, SourceSpecificClasses = true };
+        Assert.Equal(6, split.HeadClasses);
+        Assert.Equal(1, split.Label(fromChosen: true, degree: 1));
+        Assert.Equal(4, split.Label(fromChosen: false, degree: 1));
+        Assert.Throws<ArgumentOutOfRangeException>(() => split.Label(true, 3));
+    }
 }

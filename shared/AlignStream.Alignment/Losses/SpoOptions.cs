@@ -33,6 +33,25 @@ public sealed record SpoOptions
     /// </summary>
     public bool SubsampleOneDegree { get; init; }
 
+    /// <summary>
+    /// Head variant with 2K classes, one set per source (chosen: 0..K−1, rejected: K..2K−1) instead of
+    /// one K-way head shared by both sources (the default, §2.1 step 3).
+    /// </summary>
+    public bool SourceSpecificClasses { get; init; }
+
+    /// <summary>Number of outputs the degree head needs: K, or 2K with <see cref="SourceSpecificClasses"/>.</summary>
+    public int HeadClasses => SourceSpecificClasses ? 2 * Classes : Classes;
+
+    /// <summary>The class label of a variant with <paramref name="degree"/> units removed from the chosen or rejected response.</summary>
+    public int Label(bool fromChosen, int degree)
+    {
+        if (degree < 0 || degree >= Classes)
+        {
+            throw new ArgumentOutOfRangeException(nameof(degree), degree, $"degree must be in [0, {Classes - 1}] (Spo.Classes = {Classes}).");
+        }
+        return SourceSpecificClasses && !fromChosen ? Classes + degree : degree;
+    }
+
     /// <summary>Stopwords excluded from keyness; null means <see cref="SpoCorruptor.DefaultStopwords"/>.</summary>
     public IReadOnlySet<string>? Stopwords { get; init; }
 
