@@ -393,6 +393,21 @@ public sealed record LlamaConfig
         return Encoding.UTF8.GetString(stream.ToArray()) + "\n";
     }
 
+    /// <summary>Value equality over every field (the end-of-sequence list compared element-wise).</summary>
+    public bool Equals(LlamaConfig? other) =>
+        other is not null
+        && VocabSize == other.VocabSize && HiddenSize == other.HiddenSize && IntermediateSize == other.IntermediateSize
+        && NumHiddenLayers == other.NumHiddenLayers && NumAttentionHeads == other.NumAttentionHeads
+        && NumKeyValueHeads == other.NumKeyValueHeads && HeadDim == other.HeadDim
+        && MaxPositionEmbeddings == other.MaxPositionEmbeddings && RmsNormEps.Equals(other.RmsNormEps)
+        && RopeTheta.Equals(other.RopeTheta) && TieWordEmbeddings == other.TieWordEmbeddings
+        && BosTokenId == other.BosTokenId && EosTokenIds.SequenceEqual(other.EosTokenIds)
+        && HiddenAct == other.HiddenAct && ModelType == other.ModelType && TorchDtype == other.TorchDtype;
+
+    /// <inheritdoc/>
+    public override int GetHashCode() =>
+        HashCode.Combine(VocabSize, HiddenSize, IntermediateSize, NumHiddenLayers, NumAttentionHeads, NumKeyValueHeads, HeadDim, MaxPositionEmbeddings);
+
     /// <inheritdoc/>
     public override string ToString() =>
         string.Create(CultureInfo.InvariantCulture,

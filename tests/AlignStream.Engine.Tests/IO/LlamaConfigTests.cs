@@ -153,6 +153,9 @@ public class LlamaConfigTests
     {
         var c = LlamaConfig.Parse(HfConfig) with { TieWordEmbeddings = true, EosTokenIds = [2, 5] };
         var back = LlamaConfig.Parse(c.ToJson(), "roundtrip");
+        Assert.Equal(c, back);
+        Assert.NotEqual(c, back with { EosTokenIds = [2, 6] });
+        Assert.NotEqual(c, back with { RopeTheta = 10000 });
         Assert.Equal(c.ToString(), back.ToString());
         Assert.Equal(c.RmsNormEps, back.RmsNormEps);
         Assert.Equal(c.RopeTheta, back.RopeTheta);
