@@ -44,6 +44,7 @@ public sealed class RewardModelTests
     [InlineData("VADER is very smart, handsome, and funny.", 0.8545)]
     [InlineData("VADER is VERY SMART, handsome, and FUNNY.", 0.9227)]
     [InlineData("VADER is VERY SMART, handsome, and FUNNY!!!", 0.9342)]
+    [InlineData("VADER is VERY SMART, uber handsome, and FRIGGIN FUNNY!!!", 0.9469)]
     [InlineData("VADER is not smart, handsome, nor funny.", -0.7424)]
     [InlineData("The book was good.", 0.4404)]
     [InlineData("At least it isn't a horrible book.", 0.431)]
@@ -51,6 +52,7 @@ public sealed class RewardModelTests
     [InlineData("The plot was good, but the characters are uncompelling and the dialog is not great.", -0.7042)]
     [InlineData("Today SUX!", -0.5461)]
     [InlineData("Not bad at all", 0.431)]
+    [InlineData("Today only kinda sux! But I'll get by, lol", 0.5249)]
     public async Task Vader_reproduces_documented_compound_scores(string text, double expected) =>
         Assert.Equal(expected, await ScoreAsync("vader", text), 1e-4);
 

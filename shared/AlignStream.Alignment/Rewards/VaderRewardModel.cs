@@ -75,7 +75,9 @@ public sealed class VaderRewardModel : IRewardModel
             var fields = line.Split('\t');
             if (fields.Length >= 2 && double.TryParse(fields[1], NumberStyles.Float, CultureInfo.InvariantCulture, out var v))
             {
-                lexicon[fields[0].ToLowerInvariant()] = v;
+                // Keys stay as written (lookups use the lower-cased token, so "LOL" is never read and "lol" is);
+                // a key listed twice keeps its later value.
+                lexicon[fields[0]] = v;
             }
         }
         if (lexicon.Count == 0)
