@@ -314,17 +314,13 @@ public sealed class SafeTensorsFile : IDisposable
     {
         if (value.ValueKind != JsonValueKind.Object)
         {
-            throw new CheckpointFormatException(path, "__metadata__", "must be an object of string values.");
+            throw new CheckpointFormatException(path, "__metadata__", "must be an object of string values; the header is corrupt.");
         }
 
         foreach (var m in value.EnumerateObject())
         {
-            if (m.Value.ValueKind != JsonValueKind.String)
-            {
-                throw new CheckpointFormatException(path, "__metadata__", $"value of '{m.Name}' must be a string.");
-            }
-
-            metadata[m.Name] = m.Value.GetString()!;
+            // The format says string values; a writer that put numbers here should not block loading weights.
+            metadata[m.Name] = m.Value.ValueKind == JsonValueKind.String ? m.Value.GetString()! : m.Value.GetRawText();
         }
     }
 

@@ -217,6 +217,17 @@ public class SafeTensorsTests
     }
 
     [Fact]
+    public void NonStringMetadataIsKeptAsJsonText()
+    {
+        using var dir = new ScratchDir();
+        var path = dir.File("meta.safetensors");
+        IoTestFiles.WriteRaw(path, "{\"__metadata__\": {\"format\": \"pt\", \"step\": 5}, \"a\": {\"dtype\": \"F32\", \"shape\": [1], \"data_offsets\": [0, 4]}}", BitConverter.GetBytes(1.5f));
+        using var f = SafeTensorsFile.Open(path);
+        Assert.Equal("5", f.Metadata["step"]);
+        Assert.Equal([1.5f], f.ReadFloats("a"));
+    }
+
+    [Fact]
     public void IntegerTensorsAreListedButNotReadAsWeights()
     {
         using var dir = new ScratchDir();
