@@ -12,7 +12,7 @@ public sealed class RedisStateStoreTests(RedisServerFixture redis) : StateStoreC
     private readonly List<ConnectionMultiplexer> _connections = [];
 
     /// <inheritdoc />
-    protected override TimeSpan ShortTtl => TimeSpan.FromSeconds(1.5);
+    protected override TimeSpan ShortTtl => TimeSpan.FromSeconds(3);
 
     /// <inheritdoc />
     protected override IStateStore[] CreateClients(int count) =>
