@@ -22,10 +22,11 @@ internal static class TestSupport
         throw new InvalidOperationException("could not find AlignStream.slnx above the test binaries; run the tests from inside the repository.");
     }
 
-    /// <summary>The set-up data cache (.cache/data under the repository root); `./align setup` creates it.</summary>
+    /// <summary>The set-up data cache: ALIGN_DATA when set, else .cache/data under the repository root (`./align setup` creates it).</summary>
     public static string DataRoot()
     {
-        var root = Path.Combine(RepoRoot(), ".cache", "data");
+        var fromEnv = Environment.GetEnvironmentVariable("ALIGN_DATA");
+        var root = string.IsNullOrWhiteSpace(fromEnv) ? Path.Combine(RepoRoot(), ".cache", "data") : fromEnv;
         if (!Directory.Exists(root))
         {
             throw new InvalidOperationException($"data cache '{root}' is missing: run `./align setup` before these tests.");
