@@ -1,0 +1,120 @@
+using AlignStream.Engine.Tokenization;
+using AlignStream.Platform.Tests.Fixtures;
+using AlignStream.Trainer.Checkpoints;
+using AlignStream.Trainer.Options;
+using AlignStream.Trainer.Tests.Support;
+using AlignStream.Trainer.Training;
+
+namespace AlignStream.Trainer.Tests.Checkpoints;
+
+public sealed class CheckpointStoreTests : IDisposable
+{
+    private readonly TempFolder _dir = new("trainer-ckpt");
+
+    public void Dispose() => _dir.Dispose();
+
+    private static TrainerOptions Options(bool spo = false) => new()
+    {
+        BatchSize = 2,
+        LearningRate = 1e-2,
+        CheckpointDirectory = "unused",
+        SpoLambda = spo ? 0.1 : 0,
+    };
+
+    private static PolicyTrainer Trained(int steps, bool spo = false)
+    {
+        var t = new PolicyTrainer(ToyModel.Create(), ByteTokenizer.Instance, Options(spo));
+        var pairs = ToyModel.Decode(ToyModel.Pairs(ToyModel.Create(), 2));
+        for (var i = 0; i < steps; i++)
+        {
+            t.TrainStep(pairs);
+        }
+        return t;
+    }
+
+    private static TrainerCheckpointState State(PolicyTrainer t, Dictionary<int, long>? offsets = null) => new()
+    {
+        Step = t.Step,
+        PolicyVersion = 3,
+        Rng = [t.RngState.S0, t.RngState.S1, t.RngState.S2, t.RngState.S3],
+        Topic = "align.pairs",
+        Offsets = offsets ?? new() { [0] = 5, [2] = 9 },
+        TrainedPairIds = ["a", "b"],
+        OptimizerStep = t.Optimizer.Step,
+        HeadOptimizerStep = t.HeadWeightOptimizer?.Step ?? 0,
+        HasReference = true,
+    };
+
+    [Fact]
+    public void A_restored_trainer_continues_exactly_like_the_original()
+    {
+        var original = Trained(3, spo: true);
+        var store = new CheckpointStore(_dir.Path, keep: 2);
+        store.Save(original, ByteTokenizer.Instance, State(original), [new LedgerEntry(3, ["a", "b"])]);
+
+        var latest = new CheckpointStore(_dir.Path, keep: 2).OpenLatest();
+        Assert.NotNull(latest);
+        Assert.Equal(3, latest.State.Step);
+        Assert.Equal(new Dictionary<int, long> { [0] = 5, [2] = 9 }, latest.State.Offsets);
+        var restored = new PolicyTrainer(ToyModel.Create(), ByteTokenizer.Instance, Options(spo: true));
+        CheckpointStore.Restore(restored, latest);
+        Assert.Equal(original.Policy.Weights.Data, restored.Policy.Weights.Data);
+        Assert.Equal(original.Optimizer.M, restored.Optimizer.M);
+        Assert.Equal(original.Head!.Weight, restored.Head!.Weight);
+        Assert.Equal(original.RngState, restored.RngState);
+
+        var pairs = ToyModel.Decode(ToyModel.Pairs(ToyModel.Create(), 2));
+        var a = original.TrainStep(pairs);
+        var b = restored.TrainStep(pairs);
+        Assert.Equal(a.Loss, b.Loss);
+        Assert.Equal(original.Policy.Weights.Data, restored.Policy.Weights.Data);
+    }
+
+    [Fact]
+    public void The_ledger_is_completed_from_the_checkpoint_after_a_crash_before_the_append()
+    {
+        var t = Trained(2);
+        var store = new CheckpointStore(_dir.Path, keep: 3);
+        store.Save(t, ByteTokenizer.Instance, State(t), [new LedgerEntry(1, ["a"]), new LedgerEntry(2, ["b"])]);
+        t.TrainStep(ToyModel.Decode(ToyModel.Pairs(ToyModel.Create(), 1)));
+        store.Save(t, ByteTokenizer.Instance, State(t), [new LedgerEntry(3, ["c"])]);
+        // Simulate the crash: the rename happened, the ledger append did not, and a torn line was left behind.
+        var lines = File.ReadAllLines(store.LedgerPath);
+        File.WriteAllText(store.LedgerPath, lines[0] + "\n" + lines[1] + "\n{\"step\":3,\"pairI");
+        // A half-written checkpoint folder from the crash is removed on open.
+        Directory.CreateDirectory(Path.Combine(_dir.Path, ".tmp-ckpt-000000000004-00000003-x"));
+
+        var reopened = new CheckpointStore(_dir.Path, keep: 3);
+        var latest = reopened.OpenLatest();
+        Assert.Equal(3, latest!.State.Step);
+        var ledger = reopened.ReadLedger();
+        Assert.Equal([1L, 2L, 3L], ledger.Select(e => e.Step));
+        Assert.Equal(["a", "b", "c"], ledger.SelectMany(e => e.PairIds));
+        Assert.Empty(Directory.EnumerateDirectories(_dir.Path, ".tmp-*"));
+    }
+
+    [Fact]
+    public void Ledger_steps_beyond_the_latest_checkpoint_are_cut()
+    {
+        var t = Trained(1);
+        var store = new CheckpointStore(_dir.Path, keep: 3);
+        store.Save(t, ByteTokenizer.Instance, State(t), [new LedgerEntry(1, ["a"])]);
+        File.AppendAllText(store.LedgerPath, "{\"step\":2,\"pairIds\":[\"z\"]}\n");
+        store.OpenLatest();
+        Assert.Equal(["a"], store.ReadLedger().SelectMany(e => e.PairIds));
+    }
+
+    [Fact]
+    public void Only_the_newest_checkpoints_are_kept()
+    {
+        var t = Trained(1);
+        var store = new CheckpointStore(_dir.Path, keep: 2);
+        for (var i = 0; i < 4; i++)
+        {
+            store.Save(t, ByteTokenizer.Instance, State(t), []);
+        }
+        var names = Directory.EnumerateDirectories(_dir.Path, "ckpt-*").Select(Path.GetFileName).Order(StringComparer.Ordinal).ToList();
+        Assert.Equal(["ckpt-000000000001-00000003", "ckpt-000000000001-00000004"], names);
+        Assert.Equal(4, store.OpenLatest()!.Directory.Length > 0 ? 4 : 0);
+    }
+}
