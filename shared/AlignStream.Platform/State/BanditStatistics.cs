@@ -8,7 +8,7 @@ namespace AlignStream.Platform.State;
 /// <param name="DeltaA">d×d row-major, length d².</param>
 /// <param name="DeltaB">Length d.</param>
 /// <param name="Pulls">How many pulls this update stands for (usually 1).</param>
-public sealed record BanditArmDelta(int Arm, double[] DeltaA, double[] DeltaB, long Pulls = 1)
+public sealed record BanditUpdate(int Arm, double[] DeltaA, double[] DeltaB, long Pulls = 1)
 {
     /// <summary>Dimension d of the context, from <see cref="DeltaB"/>.</summary>
     public int Dimension => DeltaB.Length;
@@ -18,18 +18,18 @@ public sealed record BanditArmDelta(int Arm, double[] DeltaA, double[] DeltaB, l
     {
         if (Arm < 0)
         {
-            throw new ArgumentException($"BanditArmDelta.Arm must be 0 or more (got {Arm}).", nameof(Arm));
+            throw new ArgumentException($"BanditUpdate.Arm must be 0 or more (got {Arm}).", nameof(Arm));
         }
 
         if (DeltaB.Length == 0)
         {
-            throw new ArgumentException("BanditArmDelta.DeltaB must not be empty (its length is the context dimension d).", nameof(DeltaB));
+            throw new ArgumentException("BanditUpdate.DeltaB must not be empty (its length is the context dimension d).", nameof(DeltaB));
         }
 
         if (DeltaA.Length != DeltaB.Length * DeltaB.Length)
         {
             throw new ArgumentException(
-                $"BanditArmDelta.DeltaA must hold d*d = {DeltaB.Length * DeltaB.Length} values for d = {DeltaB.Length} (got {DeltaA.Length}).",
+                $"BanditUpdate.DeltaA must hold d*d = {DeltaB.Length * DeltaB.Length} values for d = {DeltaB.Length} (got {DeltaA.Length}).",
                 nameof(DeltaA));
         }
     }

@@ -17,7 +17,7 @@ public interface IStateStore
     /// Adds <paramref name="update"/> to arm statistics of bandit <paramref name="bandit"/> atomically: concurrent
     /// writers never lose an update. The first update fixes the dimension; a later one of another dimension throws.
     /// </summary>
-    Task UpdateBanditAsync(string bandit, BanditArmDelta update, CancellationToken cancellationToken = default);
+    Task UpdateBanditAsync(string bandit, BanditUpdate update, CancellationToken cancellationToken = default);
 
     /// <summary>A consistent snapshot of all arms, or null if the bandit has no updates.</summary>
     Task<BanditSnapshot?> GetBanditAsync(string bandit, CancellationToken cancellationToken = default);

@@ -37,7 +37,7 @@ public sealed class InMemoryStateStore : IStateStore
     }
 
     /// <inheritdoc />
-    public Task UpdateBanditAsync(string bandit, BanditArmDelta update, CancellationToken cancellationToken = default)
+    public Task UpdateBanditAsync(string bandit, BanditUpdate update, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(bandit);
         ArgumentNullException.ThrowIfNull(update);

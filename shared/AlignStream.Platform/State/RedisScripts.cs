@@ -11,7 +11,7 @@ internal static class RedisScripts
     /// Fields: <c>d</c>, <c>a:{arm}</c>, <c>b:{arm}</c> (packed doubles), <c>n:{arm}</c> (pull count).
     /// Packed binary keeps every double bit-exact; Lua's own numbers are IEEE doubles, so the sums are the same as in C#.
     /// </summary>
-    public const string BanditArmDelta = """
+    public const string BanditUpdate = """
         local arm = ARGV[1]
         local d = tonumber(ARGV[2])
         local stored = redis.call('HGET', KEYS[1], 'd')

@@ -45,7 +45,7 @@ public sealed class RedisStateStore : IStateStore
     }
 
     /// <inheritdoc />
-    public Task UpdateBanditAsync(string bandit, BanditArmDelta update, CancellationToken cancellationToken = default)
+    public Task UpdateBanditAsync(string bandit, BanditUpdate update, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(bandit);
         ArgumentNullException.ThrowIfNull(update);
@@ -62,7 +62,7 @@ public sealed class RedisStateStore : IStateStore
             ];
             try
             {
-                await Db.ScriptEvaluateAsync(RedisScripts.BanditArmDelta, [_keys.Bandit(bandit)], args).ConfigureAwait(false);
+                await Db.ScriptEvaluateAsync(RedisScripts.BanditUpdate, [_keys.Bandit(bandit)], args).ConfigureAwait(false);
             }
             catch (RedisServerException ex) when (ex.Message.Contains("ALIGN_DIMENSION", StringComparison.Ordinal))
             {

@@ -47,10 +47,10 @@ public abstract class StateStoreContractTests : IDisposable
     {
         Assert.Null(await Store.GetBanditAsync("laser"));
         // Arm 0: x=(1,2), r=0.5 then x=(3,-1), r=1. A = Σ x xᵀ, b = Σ r x.
-        await Store.UpdateBanditAsync("laser", new BanditArmDelta(0, [1, 2, 2, 4], [0.5, 1]));
-        await Store.UpdateBanditAsync("laser", new BanditArmDelta(0, [9, -3, -3, 1], [3, -1]));
+        await Store.UpdateBanditAsync("laser", new BanditUpdate(0, [1, 2, 2, 4], [0.5, 1]));
+        await Store.UpdateBanditAsync("laser", new BanditUpdate(0, [9, -3, -3, 1], [3, -1]));
         // Arm 2: x=(0.25,0), r=-2, counted as 3 pulls.
-        await Store.UpdateBanditAsync("laser", new BanditArmDelta(2, [0.0625, 0, 0, 0], [-0.5, 0], Pulls: 3));
+        await Store.UpdateBanditAsync("laser", new BanditUpdate(2, [0.0625, 0, 0, 0], [-0.5, 0], Pulls: 3));
 
         var snap = await Store.GetBanditAsync("laser");
         Assert.NotNull(snap);
@@ -67,7 +67,7 @@ public abstract class StateStoreContractTests : IDisposable
     [Fact]
     public async Task Bandit_snapshot_is_a_copy()
     {
-        await Store.UpdateBanditAsync("copy", new BanditArmDelta(1, [1], [2]));
+        await Store.UpdateBanditAsync("copy", new BanditUpdate(1, [1], [2]));
         var first = await Store.GetBanditAsync("copy");
         first!.Arms[1].A[0] = 99;
         var second = await Store.GetBanditAsync("copy");
@@ -77,11 +77,11 @@ public abstract class StateStoreContractTests : IDisposable
     [Fact]
     public async Task Bandit_update_of_another_dimension_is_refused()
     {
-        await Store.UpdateBanditAsync("dims", new BanditArmDelta(0, [1, 0, 0, 1], [1, 1]));
+        await Store.UpdateBanditAsync("dims", new BanditUpdate(0, [1, 0, 0, 1], [1, 1]));
         var ex = await Assert.ThrowsAsync<InvalidOperationException>(
-            () => Store.UpdateBanditAsync("dims", new BanditArmDelta(0, [1, 0, 0, 0, 1, 0, 0, 0, 1], [1, 1, 1])));
+            () => Store.UpdateBanditAsync("dims", new BanditUpdate(0, [1, 0, 0, 0, 1, 0, 0, 0, 1], [1, 1, 1])));
         Assert.Contains("dimension", ex.Message, StringComparison.OrdinalIgnoreCase);
-        await Assert.ThrowsAsync<ArgumentException>(() => Store.UpdateBanditAsync("dims", new BanditArmDelta(0, [1, 0, 0], [1, 1])));
+        await Assert.ThrowsAsync<ArgumentException>(() => Store.UpdateBanditAsync("dims", new BanditUpdate(0, [1, 0, 0], [1, 1])));
     }
 
     [Fact]
@@ -94,7 +94,7 @@ public abstract class StateStoreContractTests : IDisposable
         var stores = CreateClients(clients);
 
         // Integer-valued deltas: every order of additions gives the exact same doubles.
-        static BanditArmDelta UpdateFor(int client, int k)
+        static BanditUpdate UpdateFor(int client, int k)
         {
             var n = (client * 1000) + k;
             var a = new double[d * d];
@@ -109,7 +109,7 @@ public abstract class StateStoreContractTests : IDisposable
                 b[i] = ((n * (i + 1)) % 5) - 2;
             }
 
-            return new BanditArmDelta(n % arms, a, b, Pulls: 1 + (n % 2));
+            return new BanditUpdate(n % arms, a, b, Pulls: 1 + (n % 2));
         }
 
         var expectedA = new double[arms, d * d];
@@ -162,7 +162,7 @@ public abstract class StateStoreContractTests : IDisposable
         {
             for (var k = 0; k < 80; k++)
             {
-                await stores[c].UpdateBanditAsync("torn", new BanditArmDelta(k % 2, [1, 1, 1, 1], [2, 2]));
+                await stores[c].UpdateBanditAsync("torn", new BanditUpdate(k % 2, [1, 1, 1, 1], [2, 2]));
             }
         })).ToArray();
         var snapshots = 0;
