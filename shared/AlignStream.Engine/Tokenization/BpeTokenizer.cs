@@ -14,7 +14,7 @@ namespace AlignStream.Engine.Tokenization;
 /// </summary>
 /// <remarks>
 /// Supported: model.type "BPE" with merges as "a b" strings or [a, b] pairs, <c>ignore_merges</c>,
-/// <c>unk_token</c>; pre_tokenizer ByteLevel, Split (Isolated/Removed) or a Sequence of them; normalizer null;
+/// <c>unk_token</c>, <c>fuse_unk</c>; pre_tokenizer ByteLevel, Split (Isolated/Removed, inverted or not) or a Sequence of them; normalizer null;
 /// added tokens with lstrip/rstrip. Anything else is rejected when loading with a message naming the field.
 /// </remarks>
 public sealed class BpeTokenizer : ITokenizer
@@ -604,11 +604,8 @@ public sealed class BpeTokenizer : ITokenizer
                 throw new CheckpointFormatException(source, field + ".pattern", "a Split needs {\"Regex\": ...} or {\"String\": ...}.");
             }
 
-            if (e.TryGetProperty("invert", out var inv) && inv.ValueKind == JsonValueKind.True)
-            {
-                throw new CheckpointFormatException(source, field + ".invert", "inverted Split is not supported.");
-            }
-
+            // invert: the pattern matches the pieces to keep and the text between matches is the delimiter.
+            var invert = e.TryGetProperty("invert", out var inv) && inv.ValueKind == JsonValueKind.True;
             var behavior = e.TryGetProperty("behavior", out var b) && b.ValueKind == JsonValueKind.String ? b.GetString() : "Isolated";
             if (behavior is not ("Isolated" or "Removed"))
             {
@@ -617,7 +614,8 @@ public sealed class BpeTokenizer : ITokenizer
 
             try
             {
-                return new SplitStep(new Regex(regex, RegexOptions.CultureInvariant), behavior == "Removed");
+                var removed = behavior == "Removed";
+                return new SplitStep(new Regex(regex, RegexOptions.CultureInvariant), removeMatches: removed && !invert, removeGaps: removed && invert);
             }
             catch (ArgumentException ex)
             {
@@ -632,12 +630,12 @@ public sealed class BpeTokenizer : ITokenizer
     {
         public abstract List<string> Apply(List<string> pieces);
 
-        protected static void SplitIsolated(Regex regex, string piece, bool removeMatches, List<string> output)
+        protected static void SplitIsolated(Regex regex, string piece, bool removeMatches, bool removeGaps, List<string> output)
         {
             var pos = 0;
             foreach (Match m in regex.Matches(piece))
             {
-                if (m.Index > pos)
+                if (m.Index > pos && !removeGaps)
                 {
                     output.Add(piece[pos..m.Index]);
                 }
@@ -650,21 +648,21 @@ public sealed class BpeTokenizer : ITokenizer
                 pos = m.Index + m.Length;
             }
 
-            if (pos < piece.Length)
+            if (pos < piece.Length && !removeGaps)
             {
                 output.Add(piece[pos..]);
             }
         }
     }
 
-    private sealed class SplitStep(Regex regex, bool removeMatches) : PreTokenizerStep
+    private sealed class SplitStep(Regex regex, bool removeMatches, bool removeGaps) : PreTokenizerStep
     {
         public override List<string> Apply(List<string> pieces)
         {
             var output = new List<string>(pieces.Count * 4);
             foreach (var piece in pieces)
             {
-                SplitIsolated(regex, piece, removeMatches, output);
+                SplitIsolated(regex, piece, removeMatches, removeGaps, output);
             }
 
             return output;
@@ -683,7 +681,7 @@ public sealed class BpeTokenizer : ITokenizer
                 var piece = addPrefixSpace && !raw.StartsWith(' ') ? " " + raw : raw;
                 if (useRegex)
                 {
-                    SplitIsolated(Gpt2, piece, removeMatches: false, split);
+                    SplitIsolated(Gpt2, piece, removeMatches: false, removeGaps: false, split);
                 }
                 else
                 {
