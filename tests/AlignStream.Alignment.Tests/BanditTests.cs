@@ -193,6 +193,15 @@ public sealed class BanditTests
         Assert.InRange(ratio, 0.5, 1.5);
     }
 
+    [Fact]
+    public void Standalone_normaliser_matches_the_worked_example()
+    {
+        Assert.Equal(-0.7, QuantileRewardNormalizer.Normalize([], -0.7));
+        Assert.Equal(1.0, QuantileRewardNormalizer.Normalize([-0.7], -0.5));
+        Assert.Equal(0.5, QuantileRewardNormalizer.Normalize([-0.7, -0.5], -0.6), 1e-12);
+        Assert.Equal(0.0, QuantileRewardNormalizer.Normalize([-0.7, -0.5], -0.9));
+    }
+
     private static void AssertClose(double[][] expected, double[][] actual)
     {
         Assert.Equal(expected.Length, actual.Length);

@@ -111,26 +111,7 @@ public sealed class LinUcbBandit
         {
             return raw;
         }
-        var history = _state.History.Append(raw).ToArray();
-        if (history.Length < 2)
-        {
-            return raw;
-        }
-        var lo = Percentile.Linear(history, _options.LowPercentile);
-        var hi = Percentile.Linear(history, _options.HighPercentile);
-        if (hi == lo)
-        {
-            return 0.5; // [EXT] guard: the reference code divides by zero here.
-        }
-        if (raw < lo)
-        {
-            return 0.0;
-        }
-        if (raw > hi)
-        {
-            return 1.0;
-        }
-        return (raw - lo) / (hi - lo);
+        return QuantileRewardNormalizer.Normalize(_state.History, raw, _options.LowPercentile, _options.HighPercentile);
     }
 
     /// <summary>Applies an update to the state and to A⁻¹ (Sherman–Morrison); also used for updates made by other replicas.</summary>
