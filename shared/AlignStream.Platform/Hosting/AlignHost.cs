@@ -22,17 +22,17 @@ public static class AlignHost
     }
 
     /// <summary>
-    /// Starts <paramref name="app"/>, writes where its endpoints are (<c>metrics: http://127.0.0.1:PORT/metrics</c>,
-    /// then healthz and readyz) to <paramref name="output"/>, calls <paramref name="onStarted"/> (to print what else
-    /// runs where), and waits for shutdown. Returns 0 on a clean stop, or <see cref="ConfigurationErrorExitCode"/> after
+    /// Starts <paramref name="app"/>, calls <paramref name="onStarted"/> to print what runs where (without one, writes
+    /// <c>metrics: http://127.0.0.1:PORT/metrics</c>, then the healthz and readyz URLs, to <paramref name="output"/>),
+    /// and waits for shutdown. Returns 0 on a clean stop, or <see cref="ConfigurationErrorExitCode"/> after
     /// writing one <c>configuration error: Section:Key: problem. Set it in appsettings.json, as env ALIGN_Section__Key, or --Section:Key=...</c>
     /// line per invalid option to <paramref name="error"/>. Writers default to standard output and standard error.
     /// </summary>
     public static async Task<int> RunAsync(
         WebApplication app,
         Func<WebApplication, Task>? onStarted = null,
-        TextWriter? output = null,
         TextWriter? error = null,
+        TextWriter? output = null,
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(app);
@@ -65,15 +65,18 @@ public static class AlignHost
 
         try
         {
-            foreach (var line in DescribeEndpoints(app))
-            {
-                await output.WriteLineAsync(line).ConfigureAwait(false);
-            }
-
-            await output.FlushAsync(cancellationToken).ConfigureAwait(false);
             if (onStarted is not null)
             {
                 await onStarted(app).ConfigureAwait(false);
+            }
+            else
+            {
+                foreach (var line in DescribeEndpoints(app))
+                {
+                    await output.WriteLineAsync(line).ConfigureAwait(false);
+                }
+
+                await output.FlushAsync(cancellationToken).ConfigureAwait(false);
             }
 
             await app.WaitForShutdownAsync(cancellationToken).ConfigureAwait(false);

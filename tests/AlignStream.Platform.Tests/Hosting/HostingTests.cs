@@ -58,15 +58,22 @@ public sealed class HostingTests
         app.MapAlignDefaultEndpoints();
         using var buffer = new StringWriter();
         var output = TextWriter.Synchronized(buffer);
-        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var run = AlignHost.RunAsync(app, _ =>
-        {
-            started.SetResult();
-            return Task.CompletedTask;
-        }, output);
-        await started.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        var run = AlignHost.RunAsync(app, output: output);
+        string[] lines = [];
+        await Eventually.WaitAsync(
+            () =>
+            {
+                string text;
+                // The synchronized writer locks itself while writing; read under the same lock.
+                lock (output)
+                {
+                    text = buffer.ToString();
+                }
 
-        var lines = buffer.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+                lines = text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+                return lines.Length >= 3 || run.IsCompleted;
+            },
+            TimeSpan.FromSeconds(30), "the host to start and print its three endpoint lines", () => string.Join(" | ", lines));
         Assert.Equal(3, lines.Length);
         Assert.Matches(@"^metrics: http://127\.0\.0\.1:\d+/metrics$", lines[0]);
         Assert.Matches(@"^healthz: http://127\.0\.0\.1:\d+/healthz$", lines[1]);
