@@ -5,7 +5,6 @@ using AlignStream.Scorer.Metrics;
 using AlignStream.Scorer.Options;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using StoreUpdate = AlignStream.Platform.State.BanditUpdate;
 
 namespace AlignStream.Scorer.Laser;
 
@@ -71,7 +70,7 @@ public sealed partial class BanditFeedbackApplier
         var raw = feedback.Reward;
         var normalized = await NormalizeAsync(pull.Bandit, raw, cancellationToken).ConfigureAwait(false);
         var update = new Alignment.Bandit.BanditUpdate(pull.Arm, pull.Context, raw, normalized);
-        await _state.UpdateBanditAsync(pull.Bandit, new StoreUpdate(pull.Arm, update.DeltaA(), update.DeltaB()), cancellationToken).ConfigureAwait(false);
+        await _state.UpdateBanditAsync(pull.Bandit, new(pull.Arm, update.DeltaA(), update.DeltaB()), cancellationToken).ConfigureAwait(false);
         await _state.DeleteValueAsync(LaserKeys.Pending(feedback.BatchId), cancellationToken).ConfigureAwait(false);
         LogApplied(feedback.BatchId, pull.RewardModel, raw, normalized);
         return outcome;

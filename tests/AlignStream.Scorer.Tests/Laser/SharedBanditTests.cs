@@ -1,0 +1,106 @@
+using AlignStream.Contracts.Events;
+using AlignStream.Platform.State;
+using AlignStream.Scorer.Laser;
+using AlignStream.Scorer.Metrics;
+using AlignStream.Scorer.Options;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+
+namespace AlignStream.Scorer.Tests.Laser;
+
+/// <summary>
+/// Unit: two scorer replicas (each its own router and feedback applier) over ONE state store play the LASeR worked
+/// example of ALGORITHMS.md §3.5 (Appendix A6) with delayed feedback: one replica selects, the other applies the
+/// feedback, and each sees the statistics the other wrote.
+/// </summary>
+public sealed class SharedBanditTests : IDisposable
+{
+    private readonly ServiceProvider _services = new ServiceCollection().AddMetrics().BuildServiceProvider();
+    private readonly InMemoryStateStore _store = new("t");
+
+    [Fact]
+    public async Task Two_replicas_reproduce_the_worked_example_through_the_shared_store()
+    {
+        var (routerA, applierA) = Replica();
+        var (routerB, applierB) = Replica();
+
+        // Step 1: both arms tie at 0.1, arm 0 wins; loss 0.7 arrives at the OTHER replica; history < 2 → raw −0.7.
+        var c1 = await routerA.ChooseAsync("", "b1", [1f, 0f], CancellationToken.None);
+        Assert.Equal(0, c1.Arm);
+        Assert.Equal([0.1, 0.1], c1.Ucb, new Tolerance(1e-6));
+        Assert.Equal(FeedbackOutcome.Applied, await applierB.ApplyAsync(new BanditFeedback("b1", 0, [], -0.7), CancellationToken.None));
+        var s1 = await _store.GetBanditAsync(LaserKeys.Bandit(null));
+        Assert.Equal([1, 0, 0, 0], s1!.Arms[0].A, new Tolerance(1e-12));
+        Assert.Equal([-0.7, 0], s1.Arms[0].B, new Tolerance(1e-12));
+
+        // Step 2: replica B sees A's update: arm 0 UCB −0.279289 < arm 1's 0.1; loss 0.5 → r̃ = 1 (above P80).
+        var c2 = await routerB.ChooseAsync("", "b2", [1f, 0f], CancellationToken.None);
+        Assert.Equal(1, c2.Arm);
+        Assert.Equal([-0.279289, 0.1], c2.Ucb, new Tolerance(1e-6));
+        Assert.Equal(FeedbackOutcome.Applied, await applierA.ApplyAsync(new BanditFeedback("b2", 1, [], -0.5), CancellationToken.None));
+
+        // Step 3: replica A on [0.6, 0.8]: UCBs −0.119446 and 0.390554 → arm 1; loss 0.6 → r̃ = 0.5.
+        var c3 = await routerA.ChooseAsync("", "b3", [0.6f, 0.8f], CancellationToken.None);
+        Assert.Equal(1, c3.Arm);
+        Assert.Equal([-0.119446, 0.390554], c3.Ucb, new Tolerance(1e-6));
+        Assert.Equal(FeedbackOutcome.Applied, await applierB.ApplyAsync(new BanditFeedback("b3", 1, [], -0.6), CancellationToken.None));
+
+        var s3 = await _store.GetBanditAsync(LaserKeys.Bandit(null));
+        // The store keeps sums without the identity prior: A_1 = I + these = [[2.36, 0.48], [0.48, 1.64]].
+        Assert.Equal([1.36, 0.48, 0.48, 0.64], s3!.Arms[1].A, new Tolerance(1e-6));
+        Assert.Equal([1.3, 0.4], s3.Arms[1].B, new Tolerance(1e-6));
+        Assert.Equal(2, s3.Arms[1].Pulls);
+        Assert.Equal(1, s3.Arms[0].Pulls);
+
+        // The same feedback again (a redelivered event, at either replica) is not applied twice.
+        Assert.Equal(FeedbackOutcome.Duplicate, await applierA.ApplyAsync(new BanditFeedback("b3", 1, [0.6f, 0.8f], -0.6), CancellationToken.None));
+        Assert.Equal(2, (await _store.GetBanditAsync(LaserKeys.Bandit(null)))!.Arms[1].Pulls);
+        Assert.Null(await _store.GetValueAsync(LaserKeys.Pending("b3")));
+    }
+
+    [Fact]
+    public async Task Feedback_without_a_pending_pull_uses_the_events_arm_and_context_or_is_rejected()
+    {
+        var (_, applier) = Replica();
+
+        // The pending entry expired: the event's own arm and (normalised) context are used.
+        Assert.Equal(FeedbackOutcome.AppliedFromEvent, await applier.ApplyAsync(new BanditFeedback("gone", 1, [3f, 4f], -0.2), CancellationToken.None));
+        var s = await _store.GetBanditAsync(LaserKeys.Bandit(null));
+        Assert.Equal([0.36, 0.48, 0.48, 0.64], s!.Arms[1].A, new Tolerance(1e-6));
+        Assert.Equal([-0.2 * 0.6, -0.2 * 0.8], s.Arms[1].B, new Tolerance(1e-6));
+
+        Assert.Equal(FeedbackOutcome.Rejected, await applier.ApplyAsync(new BanditFeedback("none", 0, [], -0.2), CancellationToken.None));
+        Assert.Equal(FeedbackOutcome.Rejected, await applier.ApplyAsync(new BanditFeedback("far", 7, [1f, 0f], -0.2), CancellationToken.None));
+        Assert.Equal(FeedbackOutcome.Rejected, await applier.ApplyAsync(new BanditFeedback("nan", 0, [1f, 0f], double.NaN), CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task A_context_of_another_width_than_the_bandit_is_a_permanent_record_error()
+    {
+        var (router, applier) = Replica();
+        await router.ChooseAsync("exp", "w1", [1f, 0f], CancellationToken.None);
+        await applier.ApplyAsync(new BanditFeedback("w1", 0, [], -0.1), CancellationToken.None);
+
+        var error = await Assert.ThrowsAsync<AlignStream.Platform.Kafka.PermanentRecordException>(
+            () => router.ChooseAsync("exp", "w2", [1f, 0f, 0f], CancellationToken.None));
+        Assert.Contains("width 3", error.Message);
+        Assert.Contains("width 2", error.Message);
+    }
+
+    public void Dispose() => _services.Dispose();
+
+    private (LaserRouter Router, BanditFeedbackApplier Applier) Replica()
+    {
+        var options = Microsoft.Extensions.Options.Options.Create(new ScorerOptions { RewardModels = "afinn,arith", BanditAlpha = 0.1 });
+        var instruments = new ScorerInstruments(_services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>());
+        return (new LaserRouter(_store, options), new BanditFeedbackApplier(_store, options, instruments, NullLogger<BanditFeedbackApplier>.Instance));
+    }
+
+    private sealed class Tolerance(double epsilon) : IEqualityComparer<double>
+    {
+        public bool Equals(double x, double y) => Math.Abs(x - y) <= epsilon;
+
+        public int GetHashCode(double obj) => 0;
+    }
+}
