@@ -615,7 +615,7 @@ public sealed class BpeTokenizer : ITokenizer
             try
             {
                 var removed = behavior == "Removed";
-                return new SplitStep(new Regex(regex, RegexOptions.CultureInvariant), removeMatches: removed && !invert, removeGaps: removed && invert);
+                return new SplitStep(new Regex(regex, RegexOptions.CultureInvariant | RegexOptions.Compiled), removeMatches: removed && !invert, removeGaps: removed && invert);
             }
             catch (ArgumentException ex)
             {
