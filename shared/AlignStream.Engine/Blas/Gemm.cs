@@ -35,6 +35,41 @@ public static unsafe class Gemm
         }
     }
 
+    /// <summary>
+    /// Runs <paramref name="body"/> over [0, count) on up to <see cref="Threads"/> .NET threads with BLAS
+    /// single-threaded meanwhile: OpenBLAS's own worker threads spin, and two callers each asking for
+    /// all cores would fight over them. Each index must write a disjoint output, so results do not depend
+    /// on scheduling.
+    /// </summary>
+    public static void ParallelFor(int count, Action<int> body)
+    {
+        ArgumentNullException.ThrowIfNull(body);
+        var threads = Math.Min(s_threads, count);
+        if (threads <= 1)
+        {
+            for (var i = 0; i < count; i++)
+            {
+                body(i);
+            }
+            return;
+        }
+        if (OpenBlas.IsAvailable)
+        {
+            OpenBlas.SetThreads(1);
+        }
+        try
+        {
+            Parallel.For(0, count, new ParallelOptions { MaxDegreeOfParallelism = threads }, body);
+        }
+        finally
+        {
+            if (OpenBlas.IsAvailable)
+            {
+                OpenBlas.SetThreads(s_threads);
+            }
+        }
+    }
+
     /// <summary>Span form with bounds checks; see the type summary for the meaning of the arguments.</summary>
     public static void Sgemm(bool transA, bool transB, int m, int n, int k, float alpha,
         ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb, float beta, Span<float> c, int ldc)

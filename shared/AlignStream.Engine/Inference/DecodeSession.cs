@@ -195,7 +195,7 @@ public sealed unsafe class DecodeSession
             }
             if (Model.Threads > 1 && chunks > 1)
             {
-                Parallel.For(0, chunks, new ParallelOptions { MaxDegreeOfParallelism = Model.Threads }, One);
+                Blas.Gemm.ParallelFor(chunks, One);
             }
             else
             {

@@ -267,7 +267,7 @@ public static unsafe class Attention
             return;
         }
         // Each task writes a disjoint slice, so the result does not depend on which thread runs it.
-        Parallel.For(0, tasks, new ParallelOptions { MaxDegreeOfParallelism = threads }, body);
+        Gemm.ParallelFor(tasks, body);
     }
 
     private static void Validate(int heads, int kvHeads)

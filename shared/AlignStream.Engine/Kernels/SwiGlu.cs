@@ -1,3 +1,5 @@
+using System.Numerics.Tensors;
+
 namespace AlignStream.Engine.Kernels;
 
 /// <summary>SwiGLU gate: h = silu(g) · u with silu(x) = x·σ(x).</summary>
@@ -10,21 +12,36 @@ public static class SwiGlu
         {
             return;
         }
-        System.Numerics.Tensors.TensorPrimitives.Sigmoid(gate, h);
-        System.Numerics.Tensors.TensorPrimitives.Multiply(h, gate, h);
-        System.Numerics.Tensors.TensorPrimitives.Multiply(h, up, h);
+        TensorPrimitives.Sigmoid(gate, h);
+        TensorPrimitives.Multiply(h, gate, h);
+        TensorPrimitives.Multiply(h, up, h);
     }
 
-    /// <summary>Accumulates dGate += dh·u·σ(g)(1 + g(1−σ(g))) and dUp += dh·silu(g).</summary>
+    /// <summary>Accumulates dGate += dh·u·σ(g)(1 + g(1−σ(g))) and dUp += dh·silu(g), in SIMD chunks.</summary>
     public static void Backward(Span<float> dGate, Span<float> dUp, ReadOnlySpan<float> dh, ReadOnlySpan<float> gate, ReadOnlySpan<float> up)
     {
-        for (var i = 0; i < dh.Length; i++)
+        const int chunk = 512;
+        Span<float> sig = stackalloc float[chunk];
+        Span<float> silu = stackalloc float[chunk];
+        Span<float> tmp = stackalloc float[chunk];
+        for (var off = 0; off < dh.Length; off += chunk)
         {
-            var g = gate[i];
-            var s = 1f / (1f + MathF.Exp(-g));
-            var silu = g * s;
-            dGate[i] += dh[i] * up[i] * s * (1f + (g * (1f - s)));
-            dUp[i] += dh[i] * silu;
+            var len = Math.Min(chunk, dh.Length - off);
+            var g = gate.Slice(off, len);
+            var d = dh.Slice(off, len);
+            var s = sig[..len];
+            var si = silu[..len];
+            var t = tmp[..len];
+            TensorPrimitives.Sigmoid(g, s);
+            TensorPrimitives.Multiply(g, s, si);
+            TensorPrimitives.MultiplyAdd(d, si, dUp.Slice(off, len), dUp.Slice(off, len));
+            // σ + silu·(1 − σ) = σ(1 + g(1 − σ))
+            TensorPrimitives.Negate(s, t);
+            TensorPrimitives.Add(t, 1f, t);
+            TensorPrimitives.Multiply(t, si, t);
+            TensorPrimitives.Add(t, s, t);
+            TensorPrimitives.Multiply(t, up.Slice(off, len), t);
+            TensorPrimitives.MultiplyAdd(t, d, dGate.Slice(off, len), dGate.Slice(off, len));
         }
     }
 
