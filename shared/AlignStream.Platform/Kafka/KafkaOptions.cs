@@ -25,8 +25,12 @@ public sealed class KafkaOptions
     /// <summary>How long a fetch waits for data. Small, because an empty fetch waits the full time even when data arrives.</summary>
     public int FetchWaitMaxMs { get; set; } = 5;
 
-    /// <summary>Producer batching delay; small so a produce is acknowledged quickly.</summary>
-    public int LingerMs { get; set; } = 2;
+    /// <summary>
+    /// Producer batching delay. 0 by default: a record handler awaits its outputs' acks before the next
+    /// record, so any linger is paid once per record (measured: produce-to-ack p50 2.3 ms at 2 ms vs
+    /// 0.06 ms at 0 on the mock); under load librdkafka still batches what queues behind in-flight requests.
+    /// </summary>
+    public int LingerMs { get; set; }
 
     /// <summary>How long a produce may take (including retries) before it fails.</summary>
     public int MessageTimeoutMs { get; set; } = 30_000;
