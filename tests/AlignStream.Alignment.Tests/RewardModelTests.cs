@@ -84,6 +84,9 @@ public sealed class RewardModelTests
         Assert.Equal(1, tox.Hits("what an Ass"));
         Assert.Equal(2, tox.Hits("shit, and another shit"));
         Assert.Equal(1, tox.Hits("a ball   gag here"));
+        Assert.Equal(3, tox.Hits("(ass), G-Spot and s&m"));
+        Assert.Equal(1, tox.Hits("no 🖕 please"));
+        Assert.Equal(0, tox.Hits("assassin glass spot"));
         var soft = new ToxicityRewardModel(["shit", "ass"], "test", penaltyPerHit: 0.25, maxPenalty: 0.5);
         Assert.Equal(-0.25, soft.Score("oh shit"), 1e-12);
         Assert.Equal(-0.5, soft.Score("shit shit ass"), 1e-12);

@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
@@ -121,12 +122,10 @@ public sealed class BanditState
         var x = update.Context;
         for (var i = 0; i < d; i++)
         {
-            for (var j = 0; j < d; j++)
-            {
-                a[(i * d) + j] += x[i] * x[j];
-            }
-            b[i] += update.Reward * x[i];
+            var row = a.AsSpan(i * d, d);
+            TensorPrimitives.MultiplyAdd(x, x[i], row, row);
         }
+        TensorPrimitives.MultiplyAdd(x, update.Reward, b, b);
         Counts[update.Arm]++;
         History.Add(update.RawReward);
     }

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Numerics.Tensors;
 using AlignStream.Alignment.Losses;
 
 namespace AlignStream.Alignment.Bandit;
@@ -16,6 +17,9 @@ public sealed class LinUcbBandit
     private BanditState _state;
     private double[][] _inverse;
 
+    // θ_k = A_k⁻¹b_k, recomputed only for arms whose A or b changed since the last Score.
+    private double[]?[] _theta;
+
     public LinUcbBandit(LinUcbOptions options, BanditState? state = null)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -23,6 +27,7 @@ public sealed class LinUcbBandit
         _state = state ?? BanditState.Create(options.Arms, options.Dimension);
         CheckState(_state);
         _inverse = InvertAll(_state);
+        _theta = new double[]?[_state.Arms];
     }
 
     public LinUcbOptions Options => _options;
@@ -44,7 +49,7 @@ public sealed class LinUcbBandit
         for (var k = 0; k < ucb.Length; k++)
         {
             var ainvX = Matrices.Multiply(_inverse[k], x);
-            var theta = Matrices.Multiply(_inverse[k], _state.B[k]);
+            var theta = _theta[k] ??= Matrices.Multiply(_inverse[k], _state.B[k]);
             var variance = Math.Max(0.0, Matrices.Dot(x, ainvX));
             ucb[k] = Matrices.Dot(x, theta) + (_options.Alpha * Math.Sqrt(variance));
         }
@@ -119,6 +124,7 @@ public sealed class LinUcbBandit
     {
         _state.Apply(update);
         ShermanMorrison(_inverse[update.Arm], update.Context);
+        _theta[update.Arm] = null;
     }
 
     /// <summary>Replaces the state (e.g. freshly read from the shared store) and recomputes every A_k⁻¹ in full.</summary>
@@ -128,6 +134,7 @@ public sealed class LinUcbBandit
         CheckState(state);
         _state = state;
         _inverse = InvertAll(state);
+        _theta = new double[]?[state.Arms];
     }
 
     /// <summary>x, L2-normalised when the options say so (a zero vector stays zero).</summary>
@@ -167,10 +174,8 @@ public sealed class LinUcbBandit
         var denom = 1.0 + Matrices.Dot(x, u);
         for (var i = 0; i < d; i++)
         {
-            for (var j = 0; j < d; j++)
-            {
-                inverse[(i * d) + j] -= u[i] * u[j] / denom;
-            }
+            var row = inverse.AsSpan(i * d, d);
+            TensorPrimitives.MultiplyAdd(u, -u[i] / denom, row, row);
         }
     }
 

@@ -1,3 +1,5 @@
+using System.Numerics.Tensors;
+
 namespace AlignStream.Alignment.Bandit;
 
 /// <summary>Small dense row-major matrix helpers for the bandit (d is at most a few thousand, used off the hot path).</summary>
@@ -62,25 +64,12 @@ public static class Matrices
         var y = new double[d];
         for (var i = 0; i < d; i++)
         {
-            var acc = 0.0;
-            for (var j = 0; j < d; j++)
-            {
-                acc += m[(i * d) + j] * x[j];
-            }
-            y[i] = acc;
+            y[i] = TensorPrimitives.Dot(m.Slice(i * d, d), x);
         }
         return y;
     }
 
-    public static double Dot(ReadOnlySpan<double> a, ReadOnlySpan<double> b)
-    {
-        var acc = 0.0;
-        for (var i = 0; i < a.Length; i++)
-        {
-            acc += a[i] * b[i];
-        }
-        return acc;
-    }
+    public static double Dot(ReadOnlySpan<double> a, ReadOnlySpan<double> b) => TensorPrimitives.Dot(a, b);
 
     private static void SwapRows(double[] m, int d, int r1, int r2)
     {

@@ -67,6 +67,8 @@ public sealed class RewardAugmentedLogitsProcessor
             throw new ArgumentException($"cannot take the top {k} of {logits.Length} logits.", nameof(result));
         }
         var filled = 0;
+        // The k-th best logit so far; a candidate must beat it strictly (so equal logits keep the lower id).
+        var threshold = float.NegativeInfinity;
         for (var v = 0; v < logits.Length; v++)
         {
             var z = logits[v];
@@ -74,7 +76,7 @@ public sealed class RewardAugmentedLogitsProcessor
             {
                 throw new ArgumentException($"logit {v} is NaN.", nameof(logits));
             }
-            if (filled == k && !(z > logits[result[k - 1]]))
+            if (filled == k && !(z > threshold))
             {
                 continue;
             }
@@ -86,6 +88,10 @@ public sealed class RewardAugmentedLogitsProcessor
                 pos--;
             }
             result[pos] = v;
+            if (filled == k)
+            {
+                threshold = logits[result[k - 1]];
+            }
         }
     }
 }
