@@ -30,8 +30,8 @@ public sealed class BpeTokenizer : ITokenizer
     private readonly Dictionary<string, int> _vocab;
     private readonly string?[] _idToToken;
     private readonly Dictionary<(string Left, string Right), int> _mergeRanks;
-    private readonly Dictionary<int, AddedToken> _addedById;
-    private readonly AddedToken[] _added;
+    private readonly Dictionary<int, AddedToken> _addedById = [];
+    private readonly Dictionary<string, AddedToken> _addedByContent = new(StringComparer.Ordinal);
     private readonly Regex? _addedRegex;
     private readonly IReadOnlyList<PreTokenizerStep> _steps;
     private readonly bool _ignoreMerges;
@@ -56,8 +56,13 @@ public sealed class BpeTokenizer : ITokenizer
         SourceJson = sourceJson;
         _vocab = vocab;
         _mergeRanks = mergeRanks;
-        _added = added;
-        _addedById = added.ToDictionary(a => a.Id);
+        foreach (var a in added)
+        {
+            // A repeated id or content keeps its first entry, as a later duplicate cannot change what text means.
+            _addedById.TryAdd(a.Id, a);
+            _addedByContent.TryAdd(a.Content, a);
+        }
+
         _steps = steps;
         _ignoreMerges = ignoreMerges;
         _unkId = unk?.Id;
@@ -76,7 +81,7 @@ public sealed class BpeTokenizer : ITokenizer
             _idToToken[id] = tok;
         }
 
-        _specials = added.Where(a => a.Special).ToDictionary(a => a.Content, a => a.Id, StringComparer.Ordinal);
+        _specials = _addedByContent.Values.Where(a => a.Special).ToDictionary(a => a.Content, a => a.Id, StringComparer.Ordinal);
         if (added.Length > 0)
         {
             // Longest first so that, at one position, the longest added token wins (leftmost-longest).
@@ -188,7 +193,7 @@ public sealed class BpeTokenizer : ITokenizer
 
     /// <summary>The id of a vocabulary or added token, if present.</summary>
     public int? TokenToId(string token) =>
-        _vocab.TryGetValue(token, out var id) ? id : _added.FirstOrDefault(a => a.Content == token)?.Id;
+        _addedByContent.TryGetValue(token, out var a) ? a.Id : _vocab.TryGetValue(token, out var id) ? id : null;
 
     /// <summary>The vocabulary string of an id (byte-level alphabet, e.g. "Ġthe"), or the added token's content.</summary>
     public string? IdToToken(int id) =>
@@ -204,7 +209,7 @@ public sealed class BpeTokenizer : ITokenizer
         {
             foreach (Match m in _addedRegex.Matches(text))
             {
-                var token = _added.First(a => a.Content == m.Value);
+                var token = _addedByContent[m.Value];
                 var start = m.Index;
                 var end = m.Index + m.Length;
                 if (token.LStrip)
