@@ -34,6 +34,8 @@ public sealed class TrainerWorker : BackgroundService
     /// <summary>State-store value holding the backlog of untrained pairs.</summary>
     public const string BacklogKey = "trainer:backlog";
 
+    private static readonly TimeSpan ShutdownPublishTimeout = TimeSpan.FromSeconds(15);
+
     private readonly TrainerOptions _options;
     private readonly TrainerModelOptions _model;
     private readonly KafkaConnection _connection;
@@ -64,6 +66,7 @@ public sealed class TrainerWorker : BackgroundService
     private long _referenceVersion;
     private long _referenceVersionStep;
     private long _windowStart;
+    private int _pendingCount;
 
     /// <summary>Created by DI.</summary>
     public TrainerWorker(
@@ -98,6 +101,9 @@ public sealed class TrainerWorker : BackgroundService
 
     /// <summary>Latest policy version produced.</summary>
     public long PolicyVersion => Interlocked.Read(ref _policyVersion);
+
+    /// <summary>Pairs consumed and waiting for the next step.</summary>
+    public int PendingCount => Volatile.Read(ref _pendingCount);
 
     /// <inheritdoc />
     protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
@@ -323,6 +329,7 @@ public sealed class TrainerWorker : BackgroundService
         }
         _pending.Add(pair);
         _pendingIds.Add(pair.PairId);
+        Volatile.Write(ref _pendingCount, _pending.Count);
     }
 
     private async Task DeadLetterAsync(ConsumeResult<byte[], byte[]> cr, string kind, string reason, CancellationToken ct)
@@ -350,6 +357,7 @@ public sealed class TrainerWorker : BackgroundService
         }
         _pending.Clear();
         _pendingIds.Clear();
+        Volatile.Write(ref _pendingCount, 0);
 
         var step = result.Step;
         var publish = step % _options.PublishEvery == 0;
@@ -429,16 +437,22 @@ public sealed class TrainerWorker : BackgroundService
 
     private async Task ShutdownCheckpointAsync()
     {
+        // Bounded: a publication that cannot reach the store is finished from this checkpoint on the next start.
+        using var limit = new CancellationTokenSource(ShutdownPublishTimeout);
         try
         {
             if (_pending.Count > 0)
             {
-                await StepAsync("shutdown", forceCheckpoint: true, CancellationToken.None).ConfigureAwait(false);
+                await StepAsync("shutdown", forceCheckpoint: true, limit.Token).ConfigureAwait(false);
             }
             else
             {
                 Checkpoint("shutdown");
             }
+        }
+        catch (OperationCanceledException) when (limit.IsCancellationRequested)
+        {
+            // The checkpoint is written; only the publication was cut short.
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {

@@ -1,9 +1,12 @@
 using System.Globalization;
+using AlignStream.Contracts.Events;
 using AlignStream.Platform.State;
 using AlignStream.Platform.Tests.Fixtures;
 using AlignStream.Platform.Weights;
 using AlignStream.Trainer.Tests.Support;
 using Confluent.Kafka;
+using MassTransit;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace AlignStream.Trainer.Tests.Service;
 
@@ -134,6 +137,43 @@ public sealed class TrainerServiceTests
         }
         // Staleness 1 for the fresh pairs and 7 for the stale ones, all recorded.
         Assert.Contains("align_trainer_pair_staleness_count 8", metrics, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_version_whose_manifest_was_lost_in_a_crash_is_republished_identically()
+    {
+        await using var h = new TrainerHarness("--Trainer:BatchSize=4", "--Trainer:PublishEvery=1", "--Trainer:MaxBatchWaitMs=0");
+        await h.ProduceAsync(ToyModel.Pairs(h.BaseModel, 8));
+        await h.StartAsync();
+        await h.WaitForStepsAsync(2, "two steps, two versions");
+        await Eventually.WaitAsync(async () => (await h.State.GetManifestAsync(ManifestKind.Policy))?.Version == 2, Wait, "manifest of version 2");
+        await h.StopAsync();
+        var published = (await h.State.GetManifestAsync(ManifestKind.Policy))!;
+
+        // The crash window: checkpoint of version 2 written, the pointer still at version 1.
+        await h.State.SetManifestAsync(ManifestKind.Policy, published with { Version = 1, Sha256 = "stale" });
+        await h.StartAsync();
+        var again = (await h.State.GetManifestAsync(ManifestKind.Policy))!;
+        Assert.Equal(2, again.Version);
+        Assert.Equal(published.Sha256, again.Sha256);
+        Assert.Equal(published.Step, again.Step);
+        var store = new WeightStoreDirectory(h.WeightStore, new ManifestSigner(TrainerHarness.SigningKey));
+        Assert.True((await store.VerifyAsync(again)).Ok);
+        Assert.Equal(2, h.Worker.PolicyVersion);
+    }
+
+    [Fact]
+    public async Task A_drain_command_trains_the_partial_batch_and_checkpoints()
+    {
+        await using var h = new TrainerHarness("--Trainer:BatchSize=8", "--Trainer:MaxBatchWaitMs=0", "--Trainer:PublishEvery=100", "--Trainer:CheckpointEvery=100");
+        var pairs = ToyModel.Pairs(h.BaseModel, 3);
+        await h.ProduceAsync(pairs);
+        await h.StartAsync();
+        await Eventually.WaitAsync(() => h.Worker.PendingCount == 3, Wait, "three pairs pending in a batch of eight", () => $"pending {h.Worker.PendingCount}");
+        await h.App.Services.GetRequiredService<IBus>().Publish(new PipelineCommand(PipelineAction.Drain, "test"));
+        await h.WaitForStepsAsync(1, "the drain step");
+        await Eventually.WaitAsync(() => h.LedgerPairIds().Count == 3, Wait, "the drain checkpoint's ledger entries");
+        Assert.Equal(pairs.Select(p => p.PairId).Order(StringComparer.Ordinal), h.LedgerPairIds().Order(StringComparer.Ordinal));
     }
 
     private static long HighWatermarks(TrainerHarness h)
