@@ -78,7 +78,12 @@ public sealed class RegularizedPairSelector : IPairSelector
         {
             case RejectedRule.Random:
                 {
-                    var k = _random.Next(n - 1);
+                    int k;
+                    lock (_random)
+                    {
+                        // One seeded stream shared by concurrent callers; the lock keeps Random's state consistent.
+                        k = _random.Next(n - 1);
+                    }
                     return k >= chosen ? k + 1 : k;
                 }
             case RejectedRule.Worst:
