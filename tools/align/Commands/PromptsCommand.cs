@@ -51,6 +51,22 @@ public sealed class PromptsCommand : ICommand
         var instruments = new KafkaInstruments(services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>());
         using var producer = new KafkaProducer(connection, instruments);
         var topic = connection.Topics.Prompts;
+        // Fail fast with one message when the cluster is unreachable, instead of every line timing out.
+        var reachable = TopicsCommand.GuardUnreachable("prompts", () =>
+        {
+            using var admin = new Confluent.Kafka.DependentAdminClientBuilder(producer.Handle).Build();
+            var topicError = admin.GetMetadata(topic, TimeSpan.FromSeconds(10)).Topics.Single().Error;
+            if (topicError.IsError)
+            {
+                Console.Error.WriteLine($"align prompts: topic {topic} is not available on {connection.BootstrapServers}: {topicError.Reason}");
+                return 1;
+            }
+            return 0;
+        });
+        if (reachable != 0)
+        {
+            return reachable;
+        }
         var failed = 0;
         var sends = new List<(long Line, Task Send)>();
         var lineNumber = 0L;

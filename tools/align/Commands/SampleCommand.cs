@@ -77,7 +77,7 @@ public sealed class SampleCommand : ICommand
                 Console.Error.WriteLine($"align sample: the prompt is {promptTokens.Length} tokens; the model's context is {model.Config.MaxPositionEmbeddings}");
                 return Task.FromResult(1);
             }
-            var generator = new Generator(model, n, Math.Max(capacity, promptTokens.Length + 1));
+            var generator = new AlignStream.Engine.Inference.Generator(model, n, Math.Max(capacity, promptTokens.Length + 1));
             var prompts = Enumerable.Repeat(promptTokens, n).ToArray();
             var rngs = Enumerable.Range(0, n).Select(i => new Xoshiro256(Xoshiro256.DeriveSeed((ulong)seed, (ulong)i))).ToArray();
             var results = generator.Generate(prompts, options, rngs);

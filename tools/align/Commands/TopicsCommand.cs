@@ -27,12 +27,13 @@ public sealed class TopicsCommand : ICommand
     {
         ArgumentNullException.ThrowIfNull(args);
         var sub = args.Positional.Count > 0 ? args.Positional[0] : null;
-        return sub switch
+        Func<int> run = sub switch
         {
-            "list" => Task.FromResult(List(args)),
-            "tail" => Task.FromResult(Tail(args, cancellationToken)),
+            "list" => () => List(args),
+            "tail" => () => Tail(args, cancellationToken),
             _ => throw new UsageException("expected `topics list` or `topics tail TOPIC`"),
         };
+        return Task.FromResult(GuardUnreachable("topics", run));
     }
 
     /// <summary>Loads and validates the Kafka options with --bootstrap applied; throws a usage error naming the field.</summary>
@@ -46,6 +47,20 @@ public sealed class TopicsCommand : ICommand
             throw new UsageException(string.Join(" ", errors));
         }
         return new KafkaConnection(options);
+    }
+
+    /// <summary>Runs a Kafka action; a cluster that cannot be reached is a one-line error (exit 1), not a stack trace.</summary>
+    internal static int GuardUnreachable(string verb, Func<int> action)
+    {
+        try
+        {
+            return action();
+        }
+        catch (KafkaException e)
+        {
+            Console.Error.WriteLine($"align {verb}: Kafka error {e.Error.Code}: {e.Error.Reason}. Check --bootstrap / Kafka:BootstrapServers and that the cluster is running (`align broker`).");
+            return 1;
+        }
     }
 
     /// <summary>Options typed but not understood are usage errors, so a typo does not pass silently.</summary>
@@ -162,7 +177,8 @@ public sealed class TopicsCommand : ICommand
             {
                 json.WriteString("reason", result.Message.Headers.GetString(KafkaHeaderNames.Reason));
                 json.WriteString("source_topic", result.Message.Headers.GetString(KafkaHeaderNames.SourceTopic));
-                json.WriteString("value_base64", Convert.ToBase64String(result.Message.Value ?? []));
+                var source = result.Message.Headers.GetString(KafkaHeaderNames.SourceTopic) ?? "";
+                WriteValue(json, result.Message.Value, source[(source.LastIndexOf('.') + 1)..]);
             }
             else
             {

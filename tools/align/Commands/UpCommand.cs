@@ -1,5 +1,4 @@
 using AlignStream.Cli.Hosting;
-using AlignStream.Platform.Bus;
 using AlignStream.Platform.Hosting;
 
 namespace AlignStream.Cli.Commands;
@@ -29,8 +28,12 @@ public sealed class UpCommand : ICommand
         }
         Directory.CreateDirectory(runDirectory);
 
-        var builder = PipelineHost.CreateBuilder(args.ConfigurationArgs, PipelineHost.SingleProcessDefaults(runDirectory));
-        builder.Services.AddAlignBus(builder.Configuration, _ => { });
+        var defaults = new Dictionary<string, string?>(PipelineHost.SingleProcessDefaults(runDirectory));
+        var builder = PipelineHost.CreateBuilder(args.ConfigurationArgs, defaults);
+        var seed = ulong.Parse(builder.Configuration["Up:Seed"] ?? "1234", System.Globalization.CultureInfo.InvariantCulture);
+        var (modelPath, modelOrigin) = BaseModel.Resolve(builder.Configuration["Model:Path"], runDirectory, seed);
+        builder.Configuration["Model:Path"] = modelPath;
+        Stages.Add(builder, Stages.All);
         var app = builder.Build();
         app.MapAlignDefaultEndpoints();
 
@@ -46,6 +49,8 @@ public sealed class UpCommand : ICommand
             {
                 Console.WriteLine($"  {what,-8} {where}");
             }
+            Console.WriteLine($"  stages   {string.Join(", ", Stages.All)}");
+            Console.WriteLine($"  model    {modelPath} ({modelOrigin})");
             Console.WriteLine($"  run dir  {runDirectory}");
             Console.WriteLine(minutes > 0 ? $"Stops after {minutes} minute(s); Ctrl+C stops earlier." : "Ctrl+C stops.");
             return Task.CompletedTask;

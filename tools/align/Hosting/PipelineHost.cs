@@ -22,6 +22,7 @@ public static class PipelineHost
         ["Metrics:Host"] = "127.0.0.1",
         ["Metrics:Port"] = "9464",
         ["Weights:Store"] = Path.Combine(runDirectory, "weights"),
+        ["Trainer:CheckpointDirectory"] = Path.Combine(runDirectory, "trainer"),
         // One process signs and verifies; a per-run key means nothing outside this run can inject weights.
         ["Weights:SigningKey"] = Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(24)),
     };
