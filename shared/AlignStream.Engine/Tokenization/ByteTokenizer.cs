@@ -88,13 +88,13 @@ public sealed class ByteTokenizer : ITokenizer
                 continue;
             }
 
+            Flush();
             if (id >= VocabSizeConstant || id < 0)
             {
-                throw new ArgumentOutOfRangeException(nameof(ids), id, $"token id {id} is outside the byte tokenizer's vocabulary [0, {VocabSizeConstant}).");
+                // A model whose vocabulary is padded past 260 can emit such ids; show them, never fail mid-stream.
+                sb.Append('\uFFFD');
             }
-
-            Flush();
-            if (!skipSpecialTokens)
+            else if (!skipSpecialTokens)
             {
                 sb.Append(SpecialText[id - 256]);
             }

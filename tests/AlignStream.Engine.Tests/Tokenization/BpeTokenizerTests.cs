@@ -161,6 +161,16 @@ public class BpeTokenizerTests
         }
     }
 
+    [Fact]
+    public void DuplicateAddedTokensKeepTheFirstEntry()
+    {
+        var json = Json().Replace("{\"id\": 31, \"content\": \"<|sep|>\"", "{\"id\": 16, \"content\": \"<|dup|>\"}, {\"id\": 31, \"content\": \"<|sep|>\"", StringComparison.Ordinal);
+        Assert.NotEqual(Json(), json);
+        var tok = BpeTokenizer.Parse(json);
+        Assert.Equal("<|endoftext|>", tok.Decode([16]));
+        Assert.Equal([16], tok.Encode("<|dup|>"));
+    }
+
     [Theory]
     [InlineData("\"type\": \"BPE\"", "\"type\": \"WordPiece\"", "model.type")]
     [InlineData("\"normalizer\": null", "\"normalizer\": {\"type\": \"NFC\"}", "normalizer")]
