@@ -65,6 +65,30 @@ public abstract class StateStoreContractTests : IDisposable
     }
 
     [Fact]
+    public async Task Bandit_statistics_larger_than_one_script_chunk_add_exactly()
+    {
+        // d = 12: A holds 144 doubles, more than the 128 the Redis script handles per struct call.
+        const int d = 12;
+        var x = Enumerable.Range(0, d).Select(i => (i - 5) * 0.5).ToArray();
+        var outer = new double[d * d];
+        for (var i = 0; i < d; i++)
+        {
+            for (var j = 0; j < d; j++)
+            {
+                outer[(i * d) + j] = x[i] * x[j];
+            }
+        }
+
+        await Store.UpdateBanditAsync("wide", new BanditUpdate(4, outer, x));
+        await Store.UpdateBanditAsync("wide", new BanditUpdate(4, outer, x.Select(v => 3 * v).ToArray()));
+
+        var arm = (await Store.GetBanditAsync("wide"))!.Arms[4];
+        Assert.Equal(outer.Select(v => v + v), arm.A);
+        Assert.Equal(x.Select(v => 4 * v), arm.B);
+        Assert.Equal(2, arm.Pulls);
+    }
+
+    [Fact]
     public async Task Bandit_snapshot_is_a_copy()
     {
         await Store.UpdateBanditAsync("copy", new BanditUpdate(1, [1], [2]));
