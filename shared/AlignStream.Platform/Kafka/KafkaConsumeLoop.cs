@@ -252,7 +252,8 @@ public sealed class KafkaConsumeLoop<T> : BackgroundService
         {
             _stopping.ThrowIfCancellationRequested();
             var first = items[0].Source;
-            using var activity = KafkaTracing.StartProcess(_loop.Stage, first.Topic, first.Partition.Value, first.Offset.Value, first.Message.Headers);
+            var links = items.Count > 1 && KafkaTracing.Source.HasListeners() ? KafkaTracing.LinksOf(items.Skip(1).Select(i => i.Source.Message.Headers)) : null;
+            using var activity = KafkaTracing.StartProcess(_loop.Stage, first.Topic, first.Partition.Value, first.Offset.Value, first.Message.Headers, links);
             var started = Stopwatch.GetTimestamp();
             try
             {

@@ -45,6 +45,21 @@ public static class KafkaTracing
         return ActivityContext.TryParse(parent, state, isRemote: true, out var context) ? context : default;
     }
 
+    /// <summary>Links to the traces of a batch's other records (a span has one parent; the rest are links).</summary>
+    internal static IEnumerable<ActivityLink>? LinksOf(IEnumerable<Headers?> headers)
+    {
+        List<ActivityLink>? links = null;
+        foreach (var h in headers)
+        {
+            var context = Extract(h);
+            if (context != default)
+            {
+                (links ??= []).Add(new ActivityLink(context));
+            }
+        }
+        return links;
+    }
+
     /// <summary>Starts a producer span for a topic (null when nobody listens).</summary>
     internal static Activity? StartProduce(string topic)
     {
@@ -55,9 +70,9 @@ public static class KafkaTracing
     }
 
     /// <summary>Starts a consumer span whose parent is the record's traceparent.</summary>
-    internal static Activity? StartProcess(string stage, string topic, int partition, long offset, Headers? headers)
+    internal static Activity? StartProcess(string stage, string topic, int partition, long offset, Headers? headers, IEnumerable<ActivityLink>? links = null)
     {
-        var activity = Source.StartActivity($"{topic} process", ActivityKind.Consumer, Extract(headers));
+        var activity = Source.StartActivity($"{topic} process", ActivityKind.Consumer, Extract(headers), links: links);
         if (activity is not null)
         {
             activity.SetTag("messaging.system", "kafka");

@@ -86,6 +86,43 @@ public sealed class AlignCliKafkaTests(KafkaBrokerFixture broker) : IDisposable
     }
 
     [Fact]
+    public async Task Tail_of_the_dead_letter_topic_shows_the_reason_and_the_decoded_original()
+    {
+        var connection = broker.NewConnection(out var topics);
+        using var producer = new KafkaProducer(connection, broker.Instruments);
+        var original = KafkaConsumeLoopTests.NewPrompt("dl-1");
+        var source = new Confluent.Kafka.ConsumeResult<byte[], byte[]>
+        {
+            Topic = topics.Prompts,
+            Partition = new Confluent.Kafka.Partition(2),
+            Offset = new Confluent.Kafka.Offset(41),
+            Message = new Confluent.Kafka.Message<byte[], byte[]> { Key = Encoding.UTF8.GetBytes("dl-1"), Value = Google.Protobuf.MessageExtensions.ToByteArray(original), Headers = [] },
+        };
+        await new DeadLetterWriter(producer, topics.DeadLetter).WriteAsync(source, "generator", DeadLetterWriter.PermanentKind, "prompt too long", null, 1, CancellationToken.None);
+
+        var (code, stdout, stderr) = broker.RunAlign(CliTimeout, "topics", "tail", topics.DeadLetter, "--bootstrap", broker.BootstrapServers, "--from-beginning", "--max", "1", "--timeout", "20");
+        Assert.True(code == 0, $"tail exit {code}: {stderr}");
+        var record = JsonDocument.Parse(stdout.Trim()).RootElement;
+        Assert.Equal("prompt too long", record.GetProperty("reason").GetString());
+        Assert.Equal(topics.Prompts, record.GetProperty("source_topic").GetString());
+        var headers = record.GetProperty("headers");
+        Assert.Equal("2", headers.GetProperty(KafkaHeaderNames.SourcePartition).GetString());
+        Assert.Equal("41", headers.GetProperty(KafkaHeaderNames.SourceOffset).GetString());
+        Assert.Equal("generator", headers.GetProperty(KafkaHeaderNames.Stage).GetString());
+        Assert.Equal("dl-1", record.GetProperty("value").GetProperty("promptId").GetString());
+    }
+
+    [Fact]
+    public void An_unreachable_cluster_is_one_clear_error()
+    {
+        var closedPort = FreePort.Next();
+        var (code, _, stderr) = broker.RunAlign(CliTimeout, "topics", "list", "--bootstrap", $"127.0.0.1:{closedPort}");
+        Assert.Equal(1, code);
+        Assert.Contains("Check --bootstrap / Kafka:BootstrapServers", stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", stderr, StringComparison.Ordinal); // no stack trace
+    }
+
+    [Fact]
     public void A_clean_file_pushes_with_exit_zero()
     {
         var ns = "cli" + Guid.NewGuid().ToString("N")[..10];
