@@ -8,6 +8,9 @@ namespace AlignStream.Engine.Blas;
 /// </summary>
 public static unsafe class Gemm
 {
+    /// <summary>Row count up to which A·Bᵀ uses the skinny kernel instead of BLAS.</summary>
+    public const int SkinnyRows = 4;
+
     private static GemmBackend s_backend = GemmBackend.Auto;
     private static int s_threads = 1;
 
@@ -102,7 +105,12 @@ public static unsafe class Gemm
             ScaleC(m, n, beta, c, ldc);
             return;
         }
-        if (UsesOpenBlas)
+        if (!transA && transB && m <= SkinnyRows)
+        {
+            // Decode steps: a handful of rows against a weight matrix; BLAS would copy (pack) the weights first.
+            ManagedGemm.SkinnyNT(m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, s_threads);
+        }
+        else if (UsesOpenBlas)
         {
             OpenBlas.Sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
         }

@@ -76,6 +76,59 @@ internal static unsafe class ManagedGemm
         }
     }
 
+    /// <summary>
+    /// C[m,n] = alpha·A[m,k]·B[n,k]ᵀ + beta·C for few rows (decode steps): B is read once, four rows at a
+    /// time, while the m rows of A stay in cache, so no packing copy of B is made. Columns are split
+    /// into one contiguous range per thread.
+    /// </summary>
+    public static void SkinnyNT(int m, int n, int k, float alpha, float* a, int lda, float* b, int ldb, float beta, float* c, int ldc, int threads)
+    {
+        var parts = (long)n * k < 262_144 ? 1 : Math.Min(threads, Math.Max(1, n / 64));
+        var aL = (nint)a;
+        var bL = (nint)b;
+        var cL = (nint)c;
+        if (parts <= 1)
+        {
+            SkinnyColumns(0, n, m, k, alpha, a, lda, b, ldb, beta, c, ldc);
+            return;
+        }
+        Parallel.For(0, parts, new ParallelOptions { MaxDegreeOfParallelism = parts }, part =>
+        {
+            // Ranges on multiples of 4 keep the same Dot4 grouping whatever the thread count.
+            var lo = (int)((long)n * part / parts) & ~3;
+            var hi = part == parts - 1 ? n : (int)((long)n * (part + 1) / parts) & ~3;
+            SkinnyColumns(lo, hi, m, k, alpha, (float*)aL, lda, (float*)bL, ldb, beta, (float*)cL, ldc);
+        });
+    }
+
+    private static void SkinnyColumns(int lo, int hi, int m, int k, float alpha, float* a, int lda, float* b, int ldb, float beta, float* c, int ldc)
+    {
+        var j = lo;
+        for (; j + 4 <= hi; j += 4)
+        {
+            var bj = b + ((long)j * ldb);
+            for (var i = 0; i < m; i++)
+            {
+                Dot4Strided(a + ((long)i * lda), bj, ldb, k, out var d0, out var d1, out var d2, out var d3);
+                var crow = c + ((long)i * ldc) + j;
+                crow[0] = Combine(alpha, d0, beta, crow[0]);
+                crow[1] = Combine(alpha, d1, beta, crow[1]);
+                crow[2] = Combine(alpha, d2, beta, crow[2]);
+                crow[3] = Combine(alpha, d3, beta, crow[3]);
+            }
+        }
+        for (; j < hi; j++)
+        {
+            var bj = new ReadOnlySpan<float>(b + ((long)j * ldb), k);
+            for (var i = 0; i < m; i++)
+            {
+                var d = TensorPrimitives.Dot(new ReadOnlySpan<float>(a + ((long)i * lda), k), bj);
+                var ci = c + ((long)i * ldc) + j;
+                *ci = Combine(alpha, d, beta, *ci);
+            }
+        }
+    }
+
     private static void Rows(int lo, int hi, int n, int k, float alpha, float* a, int lda, float* bt, float beta, float* c, int ldc)
     {
         for (var i = lo; i < hi; i++)
@@ -102,7 +155,10 @@ internal static unsafe class ManagedGemm
 
     private static float Combine(float alpha, float dot, float beta, float old) => beta == 0f ? alpha * dot : (alpha * dot) + (beta * old);
 
-    private static void Dot4(float* a, float* b, int k, out float d0, out float d1, out float d2, out float d3)
+    private static void Dot4(float* a, float* b, int k, out float d0, out float d1, out float d2, out float d3) =>
+        Dot4Strided(a, b, k, k, out d0, out d1, out d2, out d3);
+
+    private static void Dot4Strided(float* a, float* b, int ldb, int k, out float d0, out float d1, out float d2, out float d3)
     {
         var s0 = Vector256<float>.Zero;
         var s1 = Vector256<float>.Zero;
@@ -114,18 +170,18 @@ internal static unsafe class ManagedGemm
         {
             var va = Vector256.Load(a + p);
             s0 += va * Vector256.Load(b + p);
-            s1 += va * Vector256.Load(b + k + p);
-            s2 += va * Vector256.Load(b + (2 * k) + p);
-            s3 += va * Vector256.Load(b + (3 * k) + p);
+            s1 += va * Vector256.Load(b + ldb + p);
+            s2 += va * Vector256.Load(b + (2 * ldb) + p);
+            s3 += va * Vector256.Load(b + (3 * ldb) + p);
         }
         float r0 = Vector256.Sum(s0), r1 = Vector256.Sum(s1), r2 = Vector256.Sum(s2), r3 = Vector256.Sum(s3);
         for (; p < k; p++)
         {
             var x = a[p];
             r0 += x * b[p];
-            r1 += x * b[k + p];
-            r2 += x * b[(2 * k) + p];
-            r3 += x * b[(3 * k) + p];
+            r1 += x * b[ldb + p];
+            r2 += x * b[(2 * ldb) + p];
+            r3 += x * b[(3 * ldb) + p];
         }
         d0 = r0;
         d1 = r1;

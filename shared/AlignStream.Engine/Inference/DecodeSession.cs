@@ -73,12 +73,14 @@ public sealed unsafe class DecodeSession
     /// <summary>
     /// Appends <paramref name="tokens"/> (chunks back to back; chunk i has <paramref name="counts"/>[i] tokens
     /// and goes to slot <paramref name="slots"/>[i]) and returns logits [chunks, V]: row i is the next-token
-    /// distribution after chunk i. The span is valid until the next step.
+    /// distribution after chunk i. The span is valid until the next step. <paramref name="weights"/> pins
+    /// the weights (a generation should use one version from prefill to its last token, whatever hot swaps
+    /// happen meanwhile); null takes the model's current weights.
     /// </summary>
-    public ReadOnlySpan<float> Step(ReadOnlySpan<int> slots, ReadOnlySpan<int> tokens, ReadOnlySpan<int> counts)
+    public ReadOnlySpan<float> Step(ReadOnlySpan<int> slots, ReadOnlySpan<int> tokens, ReadOnlySpan<int> counts, ParameterSet? weights = null)
     {
         var cfg = Model.Config;
-        var w = Model.Weights.Data;
+        var w = (weights ?? Model.Weights).Data;
         var lay = Model.Layout;
         int c = cfg.HiddenSize, f = cfg.IntermediateSize, v = cfg.VocabSize, hs = cfg.HeadDim;
         int nh = cfg.NumAttentionHeads, kvh = cfg.NumKeyValueHeads;
@@ -104,6 +106,13 @@ public sealed unsafe class DecodeSession
             if (Cache.Lengths[s] + counts[i] > Cache.Capacity)
             {
                 throw new InvalidOperationException($"slot {s} would hold {Cache.Lengths[s] + counts[i]} tokens, beyond its capacity of {Cache.Capacity}");
+            }
+            for (var j = 0; j < i; j++)
+            {
+                if (_chunkSlot[j] == s)
+                {
+                    throw new ArgumentException($"slot {s} appears twice in one step; send its tokens as one chunk", nameof(slots));
+                }
             }
             _chunkStart[i] = n;
             _chunkLength[i] = counts[i];

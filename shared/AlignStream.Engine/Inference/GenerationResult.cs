@@ -13,5 +13,5 @@ public enum StopReason
     ContextFull,
 }
 
-/// <summary>Generated tokens of one prompt with their behavior log-probs (raw distribution, temperature 1).</summary>
-public sealed record GenerationResult(int[] Tokens, float[] LogProbs, StopReason StopReason);
+/// <summary>Generated tokens of one prompt with their behavior log-probs (raw distribution, temperature 1) and the version of the weights that produced them.</summary>
+public sealed record GenerationResult(int[] Tokens, float[] LogProbs, StopReason StopReason, string WeightsVersion);

@@ -48,6 +48,8 @@ public sealed class Generator
             throw new ArgumentException($"need one RNG per prompt: {rngs.Length} for {b} prompts", nameof(rngs));
         }
         var capacity = _session.Cache.Capacity;
+        // One weights version for the whole generation, so every behaviour log-prob belongs to it.
+        var weights = _session.Model.Weights;
         var history = new int[b][];
         var lengths = new int[b];
         var outTokens = new List<int>[b];
@@ -87,7 +89,7 @@ public sealed class Generator
             prompts[i].CopyTo(feed, n);
             n += prompts[i].Length;
         }
-        var logits = _session.Step(slots.AsSpan(0, b), feed.AsSpan(0, n), counts.AsSpan(0, b));
+        var logits = _session.Step(slots.AsSpan(0, b), feed.AsSpan(0, n), counts.AsSpan(0, b), weights);
         while (active.Count > 0 && options.MaxNewTokens > 0)
         {
             var next = 0;
@@ -138,12 +140,12 @@ public sealed class Generator
             {
                 break;
             }
-            logits = _session.Step(slots.AsSpan(0, next), feed.AsSpan(0, next), counts.AsSpan(0, next));
+            logits = _session.Step(slots.AsSpan(0, next), feed.AsSpan(0, next), counts.AsSpan(0, next), weights);
         }
         var results = new GenerationResult[b];
         for (var i = 0; i < b; i++)
         {
-            results[i] = new GenerationResult([.. outTokens[i]], [.. outLogps[i]], options.MaxNewTokens == 0 ? StopReason.MaxTokens : reasons[i]);
+            results[i] = new GenerationResult([.. outTokens[i]], [.. outLogps[i]], options.MaxNewTokens == 0 ? StopReason.MaxTokens : reasons[i], weights.Version);
         }
         return results;
     }

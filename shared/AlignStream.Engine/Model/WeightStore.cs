@@ -3,7 +3,9 @@ namespace AlignStream.Engine.Model;
 /// <summary>
 /// Live weights plus one standby buffer for hot swap: new weights are written into the standby set,
 /// verified, and published by an atomic reference exchange. Readers take <see cref="Current"/> once per
-/// forward pass, so a flip never tears a pass; the old set becomes the next standby.
+/// forward pass, so a flip never tears a pass; the old set becomes the next standby. The next load
+/// overwrites that old set, so a reader must finish its pass (a generation pins one set from prefill to
+/// its last token) before the following swap; swaps come from training steps, far apart from passes.
 /// </summary>
 public sealed class WeightStore
 {

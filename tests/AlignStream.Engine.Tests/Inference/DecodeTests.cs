@@ -103,6 +103,18 @@ public sealed class DecodeTests
     }
 
     [Fact]
+    public void A_generation_names_its_weights_and_a_step_rejects_a_repeated_slot()
+    {
+        var model = TinyModels.Create();
+        var gen = new Generator(model, 1, 16);
+        var res = gen.Generate([[1, 3]], new SamplingOptions { MaxNewTokens = 2 }, [new Xoshiro256(5)]);
+        Assert.Equal(model.Weights.Version, res[0].WeightsVersion);
+        var session = new DecodeSession(model, 2, 16, 8);
+        var ex = Assert.Throws<ArgumentException>(() => session.Step([0, 0], [1, 2], [1, 1]).ToArray());
+        Assert.Contains("appears twice", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Logits_processor_steers_sampling_but_not_the_reported_logprobs()
     {
         var model = TinyModels.Create();
