@@ -21,7 +21,7 @@ public sealed class GeneratorHotSwapTests
     public async Task A_version_published_mid_sequence_flips_between_steps_and_bad_versions_are_refused_while_the_old_one_serves()
     {
         await using var harness = new GeneratorHarness(promptPartitions: 1);
-        var gate = new PausingProcessor(pauseAtGenerated: 3);
+        var gate = new PausingProcessor(promptLength: 8, pauseAtGenerated: 3); // BOS + "swap me"
         // No periodic check in this test: only the bus event can trigger the swap.
         await harness.StartAsync(
             ["--Generator:UseLogitsProcessor=true", "--Generator:WeightsPollSeconds=3600", "--Generator:Defaults:Candidates=1",
@@ -90,7 +90,7 @@ public sealed class GeneratorHotSwapTests
     }
 
     /// <summary>Samples <paramref name="count"/> tokens with one DecodeSession, flipping the model's weights after token <paramref name="flipAfterToken"/> was drawn.</summary>
-    private static GenerationResult ReferenceWithFlip(Engine.Model.LlamaModel model, string flipFolder, int[] prompt, ulong seed, int flipAfterToken, int count)
+    private static (int[] Tokens, float[] LogProbs) ReferenceWithFlip(Engine.Model.LlamaModel model, string flipFolder, int[] prompt, ulong seed, int flipAfterToken, int count)
     {
         var options = new SamplingOptions { Temperature = 1f, MaxNewTokens = count };
         var session = new DecodeSession(model, 1, 64, 64);
@@ -113,30 +113,6 @@ public sealed class GeneratorHotSwapTests
                 logits = session.Step([0], [pick.Token], [1]).ToArray();
             }
         }
-        return new GenerationResult([.. tokens], [.. logps], StopReason.MaxTokens);
-    }
-
-    /// <summary>Blocks the decode thread once, when a sequence is about to draw its token number <c>pauseAtGenerated</c> (0-based).</summary>
-    private sealed class PausingProcessor(int pauseAtGenerated) : ILogitsProcessor
-    {
-        private readonly SemaphoreSlim _release = new(0);
-        private int _paused;
-
-        public SemaphoreSlim Paused { get; } = new(0);
-
-        public void Release() => _release.Release();
-
-        public void Process(int sequence, ReadOnlySpan<int> tokensSoFar, Span<float> logits)
-        {
-            var generated = tokensSoFar.Length - PromptLength;
-            if (generated == pauseAtGenerated && Interlocked.Exchange(ref _paused, 1) == 0)
-            {
-                Paused.Release();
-                _release.Wait(TimeSpan.FromSeconds(60));
-            }
-        }
-
-        // The test's prompt is BOS + the 7 bytes of "swap me"; generated tokens follow it.
-        private const int PromptLength = 8;
+        return ([.. tokens], [.. logps]);
     }
 }

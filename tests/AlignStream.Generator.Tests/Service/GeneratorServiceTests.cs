@@ -1,3 +1,4 @@
+using AlignStream.Contracts.Records;
 using AlignStream.Engine.Sampling;
 using AlignStream.Engine.Tokenization;
 using AlignStream.Generator.Backpressure;
@@ -7,6 +8,8 @@ using AlignStream.Generator.Tests.Support;
 using AlignStream.Platform.Kafka;
 using AlignStream.Platform.Metrics;
 using AlignStream.Platform.Tests.Fixtures;
+using AlignStream.Platform.Tests.Kafka;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace AlignStream.Generator.Tests.Service;
 
@@ -166,6 +169,30 @@ public sealed class GeneratorServiceTests
         var sets = await harness.ReadCandidatesAsync(1, "generation after the backlog dropped");
         Assert.Equal("held", sets[0].Prompt.PromptId);
         Assert.True(harness.Decoder.StepCount > 0);
+    }
+
+    [Fact]
+    public async Task A_graceful_stop_finishes_and_publishes_the_prompt_in_flight_before_the_host_exits()
+    {
+        await using var harness = new GeneratorHarness(promptPartitions: 1);
+        var gate = new PausingProcessor(promptLength: 6, pauseAtGenerated: 2); // BOS + "drain"
+        await harness.StartAsync(["--Generator:UseLogitsProcessor=true", "--Generator:Defaults:Candidates=2", "--Generator:StopAtEos=false"],
+            services => services.AddSingleton<ILogitsProcessor>(gate));
+        var connection = harness.Connection;
+        var lifetime = harness.App.Services.GetRequiredService<IHostApplicationLifetime>();
+        await harness.ProduceAsync(GeneratorHarness.Prompt("in-flight", "drain"));
+        Assert.True(await gate.Paused.WaitAsync(Wait), "phase: the prompt reaching the decode batch");
+
+        var stopping = harness.StopAsync();
+        await Eventually.WaitAsync(() => lifetime.ApplicationStopping.IsCancellationRequested, Wait, "the host beginning to stop");
+        gate.Release();
+        await stopping.WaitAsync(Wait);
+
+        var records = await TopicReader.ReadAsync(connection, harness.Namespace + ".candidates", 1, Wait, "the drained candidate set");
+        var set = CandidateSet.Parser.ParseFrom(records[0].Message.Value);
+        Assert.Equal("in-flight", set.Prompt.PromptId);
+        Assert.All(set.Candidates, c => Assert.Equal(12, c.Tokens.Count));
+        Assert.Equal(set.RecordId, await harness.State.GetValueAsync(PromptBatchHandler.DoneKey("in-flight")));
     }
 
     [Fact]
