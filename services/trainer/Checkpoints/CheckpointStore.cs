@@ -56,6 +56,24 @@ public sealed class CheckpointStore
     public static string ReferenceDirectory(string checkpoint) => Path.Combine(checkpoint, "reference");
 
     /// <summary>
+    /// Takes the folder's exclusive lock for the life of the returned handle: the trainer is a single instance, and a
+    /// second one writing the same checkpoints and ledger would break exactly-once. The OS drops the lock when the
+    /// holder dies, kill -9 included.
+    /// </summary>
+    public IDisposable AcquireLock()
+    {
+        var path = Path.Combine(Root, "trainer.lock");
+        try
+        {
+            return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+        }
+        catch (IOException ex)
+        {
+            throw new InvalidOperationException($"{path} is locked: another trainer uses this checkpoint folder. Stop it, or give this one its own Trainer:CheckpointDirectory.", ex);
+        }
+    }
+
+    /// <summary>
     /// The newest complete checkpoint (null when none), after removing half-written temporary folders and
     /// bringing the ledger in line with it.
     /// </summary>

@@ -130,6 +130,10 @@ public sealed class TrainerOptions : IValidatedOptions
     [Range(0, int.MaxValue, ErrorMessage = "must be zero or positive")]
     public int MaxSequenceLength { get; set; }
 
+    /// <summary>Threads of the engine's own parallel loops (attention) for the trainer's model.</summary>
+    [Range(1, 256, ErrorMessage = "must be between 1 and 256")]
+    public int Threads { get; set; } = 1;
+
     /// <summary>Kafka consumer group used only to report progress (correctness never depends on group commits).</summary>
     public string ConsumerGroup { get; set; } = "align-trainer";
 

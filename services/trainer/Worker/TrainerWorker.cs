@@ -59,6 +59,7 @@ public sealed class TrainerWorker : BackgroundService
     private PolicyTrainer? _trainer;
     private ITokenizer? _tokenizer;
     private CheckpointStore? _checkpoints;
+    private IDisposable? _lock;
     private PairIdWindow? _window;
     private DeadLetterWriter? _deadLetters;
     private long _policyVersion;
@@ -146,15 +147,17 @@ public sealed class TrainerWorker : BackgroundService
             }
             consumer?.Close();
             consumer?.Dispose();
+            _lock?.Dispose();
         }
     }
 
     private async Task InitializeAsync(CancellationToken ct)
     {
-        var policy = LlamaModel.Load(_model.Path);
+        var policy = LlamaModel.Load(_model.Path, _options.Threads);
         _tokenizer = TokenizerLoader.ForModelFolder(_model.Path);
         _trainer = new PolicyTrainer(policy, _tokenizer, _options);
         _checkpoints = new CheckpointStore(_options.CheckpointDirectory, _options.KeepCheckpoints);
+        _lock = _checkpoints.AcquireLock();
         _window = new PairIdWindow(_options.DedupWindow);
         _deadLetters = new DeadLetterWriter(_producer, _connection.Topics.DeadLetter);
         var stored = await _state.GetManifestAsync(ManifestKind.Policy, ct).ConfigureAwait(false);

@@ -115,6 +115,18 @@ public sealed class CheckpointStoreTests : IDisposable
         }
         var names = Directory.EnumerateDirectories(_dir.Path, "ckpt-*").Select(Path.GetFileName).Order(StringComparer.Ordinal).ToList();
         Assert.Equal(["ckpt-000000000001-00000003", "ckpt-000000000001-00000004"], names);
-        Assert.Equal(4, store.OpenLatest()!.Directory.Length > 0 ? 4 : 0);
+        Assert.Equal("ckpt-000000000001-00000004", Path.GetFileName(store.OpenLatest()!.Directory));
+    }
+
+    [Fact]
+    public void A_second_trainer_cannot_take_the_same_folder()
+    {
+        var store = new CheckpointStore(_dir.Path, keep: 1);
+        using (store.AcquireLock())
+        {
+            var ex = Assert.Throws<InvalidOperationException>(() => new CheckpointStore(_dir.Path, keep: 1).AcquireLock());
+            Assert.Contains("Trainer:CheckpointDirectory", ex.Message, StringComparison.Ordinal);
+        }
+        using var again = store.AcquireLock();
     }
 }
