@@ -14,6 +14,9 @@ public static class AlignHost
     /// <summary>Exit code for a configuration error.</summary>
     public const int ConfigurationErrorExitCode = 2;
 
+    /// <summary>Exit code when a background service crashed and so stopped the host.</summary>
+    public const int FailureExitCode = 1;
+
     /// <summary><c>WebApplication.CreateBuilder(args)</c> with <see cref="ServiceDefaultsExtensions.AddAlignServiceDefaults"/>.</summary>
     public static WebApplicationBuilder CreateBuilder(string[] args)
     {
@@ -26,7 +29,8 @@ public static class AlignHost
     /// <c>metrics: http://127.0.0.1:PORT/metrics</c>, then the healthz and readyz URLs, to <paramref name="output"/>),
     /// and waits for shutdown. Returns 0 on a clean stop, or <see cref="ConfigurationErrorExitCode"/> after
     /// writing one <c>configuration error: Section:Key: problem. Set it in appsettings.json, as env ALIGN_Section__Key, or --Section:Key=...</c>
-    /// line per invalid option to <paramref name="error"/>. Writers default to standard output and standard error.
+    /// line per invalid option to <paramref name="error"/>, or <see cref="FailureExitCode"/> when a background service
+    /// crashed (naming it). Writers default to standard output and standard error.
     /// </summary>
     public static async Task<int> RunAsync(
         WebApplication app,
@@ -52,6 +56,13 @@ public static class AlignHost
             await app.DisposeAsync().ConfigureAwait(false);
             return ConfigurationErrorExitCode;
         }
+        catch (Exception) when (FailedBackgroundServices(app) is { Count: > 0 } crashed)
+        {
+            // A service that crashes while the host starts cancels the rest of the start; report the cause, not the cancellation.
+            await ReportCrashesAsync(crashed, error).ConfigureAwait(false);
+            await app.DisposeAsync().ConfigureAwait(false);
+            return FailureExitCode;
+        }
         catch (IOException ex) when (ex.InnerException is AddressInUseException)
         {
             // A taken port is a configuration problem the user fixes the same way as an invalid one.
@@ -63,6 +74,7 @@ public static class AlignHost
             return ConfigurationErrorExitCode;
         }
 
+        List<(string Service, Exception Error)> failed;
         try
         {
             if (onStarted is not null)
@@ -84,11 +96,28 @@ public static class AlignHost
         finally
         {
             await app.StopAsync(CancellationToken.None).ConfigureAwait(false);
+            failed = FailedBackgroundServices(app);
             await app.DisposeAsync().ConfigureAwait(false);
         }
 
-        return 0;
+        // A background service that crashed stops the host; that is a failure, not a clean stop.
+        await ReportCrashesAsync(failed, error).ConfigureAwait(false);
+        return failed.Count == 0 ? 0 : FailureExitCode;
     }
+
+    private static async Task ReportCrashesAsync(List<(string Service, Exception Error)> crashed, TextWriter error)
+    {
+        foreach (var (service, exception) in crashed)
+        {
+            await error.WriteLineAsync($"stopped because {service} failed: {exception.Message}").ConfigureAwait(false);
+        }
+    }
+
+    private static List<(string Service, Exception Error)> FailedBackgroundServices(WebApplication app) =>
+        [.. app.Services.GetServices<IHostedService>()
+            .OfType<BackgroundService>()
+            .Where(s => s.ExecuteTask is { IsFaulted: true })
+            .Select(s => (s.GetType().Name, s.ExecuteTask!.Exception!.GetBaseException()))];
 
     /// <summary>The first address the started server listens on, e.g. <c>http://127.0.0.1:41234</c> (an ephemeral port resolved).</summary>
     public static Uri GetListenUri(this WebApplication app)

@@ -98,6 +98,22 @@ public sealed class HostingTests
             error.ToString().TrimEnd());
     }
 
+    [Theory]
+    [InlineData(CrashingService.When.DuringStart)]
+    [InlineData(CrashingService.When.AfterStart)]
+    public async Task A_crashed_background_service_stops_the_host_with_exit_code_1_naming_it(CrashingService.When when)
+    {
+        var builder = TestHosts.CreateBuilder();
+        builder.Services.AddHostedService(sp => new CrashingService(sp.GetRequiredService<Microsoft.Extensions.Hosting.IHostApplicationLifetime>(), when));
+        var app = builder.Build();
+        app.MapAlignDefaultEndpoints();
+        using var error = new StringWriter();
+        using var output = new StringWriter();
+        var code = await AlignHost.RunAsync(app, error: error, output: output).WaitAsync(TimeSpan.FromSeconds(60));
+        Assert.Equal(1, code);
+        Assert.Equal("stopped because CrashingService failed: deliberate crash", error.ToString().TrimEnd());
+    }
+
     [Fact]
     public async Task A_port_already_in_use_is_reported_as_a_configuration_error()
     {
