@@ -61,7 +61,7 @@ public static class GeneratorStageExtensions
         services.TryAddSingleton(sp => new PolicyWeightsWatcher(new WeightsWatcher(
             sp.GetRequiredService<PolicyHotSwapTarget>(), sp.GetRequiredService<IStateStore>(), sp.GetRequiredService<WeightStoreDirectory>(),
             sp.GetRequiredService<WeightsInstruments>(), sp.GetRequiredService<ILogger<WeightsWatcher>>(),
-            TimeSpan.FromSeconds(sp.GetRequiredService<IOptions<GeneratorOptions>>().Value.WeightsPollSeconds))));
+            TimeSpan.FromSeconds(sp.GetRequiredService<IOptions<GeneratorOptions>>().Value.WeightsPollSeconds)), sp.GetRequiredService<ILogger<PolicyWeightsWatcher>>()));
         services.TryAddSingleton(CreateDecoder);
         services.TryAddSingleton<PromptPreparer>();
         services.TryAddSingleton<TrainerBacklogGate>();

@@ -31,4 +31,7 @@ internal static partial class GeneratorLog
 
     [LoggerMessage(EventId = 5009, Level = LogLevel.Debug, Message = "prompt {PromptId} already generated (record {RecordId}); dropped")]
     public static partial void DuplicateDropped(ILogger logger, string promptId, string recordId);
+
+    [LoggerMessage(EventId = 5010, Level = LogLevel.Warning, Message = "could not read the policy pointer on start; serving the base model until the periodic check succeeds")]
+    public static partial void StartCheckFailed(ILogger logger, Exception exception);
 }

@@ -89,6 +89,29 @@ public sealed class GeneratorHotSwapTests
         Assert.NotNull(GeneratorHarness.MetricValue(metrics, "align_generator_decode_step_gap_max_seconds"));
     }
 
+    [Fact]
+    public async Task A_generator_started_after_a_publication_serves_the_pointer_version_from_its_first_prompt()
+    {
+        await using var harness = new GeneratorHarness();
+        var store = new WeightStoreDirectory(harness.WeightStore, new ManifestSigner(GeneratorHarness.SigningKey));
+        var folder = TinyPolicy.SaveFolder(harness.Folder("v7"), seed: 7);
+        await harness.State.SetManifestAsync(ManifestKind.Policy, await store.PublishAsync(folder, 7, 6, 70));
+        await harness.ProduceAsync(GeneratorHarness.Prompt("first", "which version?"));
+
+        await harness.StartAsync(["--Generator:WeightsPollSeconds=3600", "--Generator:Defaults:Candidates=2"]);
+
+        var set = (await harness.ReadCandidatesAsync(1, "the first candidate set after start"))[0];
+        Assert.Equal(7, set.PolicyVersionStart);
+        Assert.Equal(7, set.PolicyVersionEnd);
+        Assert.Equal(Handling.CandidateSetIds.For("first", GeneratorHarness.Seed, 7), set.RecordId);
+        var options = new SamplingOptions { Temperature = 0.9f, MaxNewTokens = 12, StopTokens = [ByteTokenizer.EosIdConstant] };
+        var v7 = Engine.Model.LlamaModel.Load(folder);
+        for (var i = 0; i < 2; i++)
+        {
+            Assert.Equal(GeneratorHarness.Reference(v7, [.. set.PromptTokens], options, set.Candidates[i].SamplingSeed).Tokens, set.Candidates[i].Tokens);
+        }
+    }
+
     /// <summary>Samples <paramref name="count"/> tokens with one DecodeSession, flipping the model's weights after token <paramref name="flipAfterToken"/> was drawn.</summary>
     private static (int[] Tokens, float[] LogProbs) ReferenceWithFlip(Engine.Model.LlamaModel model, string flipFolder, int[] prompt, ulong seed, int flipAfterToken, int count)
     {

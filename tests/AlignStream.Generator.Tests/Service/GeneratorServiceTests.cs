@@ -22,7 +22,7 @@ public sealed class GeneratorServiceTests
     public async Task Prompts_in_become_candidate_sets_out_equal_to_the_engine_run_alone_per_seed()
     {
         await using var harness = new GeneratorHarness();
-        await harness.StartAsync(["--Generator:Tasks:arith:Candidates=2", "--Generator:Tasks:arith:MaxNewTokens=5", "--Generator:Tasks:arith:Temperature=1"]);
+        await harness.StartAsync(["--Generator:ConsumerLoops=2", "--Generator:Tasks:arith:Candidates=2", "--Generator:Tasks:arith:MaxNewTokens=5", "--Generator:Tasks:arith:Temperature=1"]);
         var prompts = new[]
         {
             GeneratorHarness.Prompt("p-1", "What is 2+2?", "arith"),
