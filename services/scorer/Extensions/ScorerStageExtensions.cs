@@ -59,8 +59,9 @@ public static class ScorerStageExtensions
             sp.GetRequiredService<ReferenceModel>(), sp.GetRequiredService<IStateStore>(), sp.GetRequiredService<WeightStoreDirectory>(),
             sp.GetRequiredService<WeightsInstruments>(), sp.GetRequiredService<ScorerInstruments>(),
             sp.GetRequiredService<ILogger<WeightsWatcher>>()));
-        services.AddHostedService(sp => sp.GetRequiredService<ReferenceWatcher>());
+        services.AddHostedService<ReferenceWatcherService>();
         services.TryAddSingleton<LaserRouter>();
+        services.TryAddSingleton<CandidateSetScorer>();
         services.TryAddSingleton<BanditFeedbackApplier>();
 
         var options = configuration.GetSection(ScorerOptions.SectionName).Get<ScorerOptions>() ?? new ScorerOptions();

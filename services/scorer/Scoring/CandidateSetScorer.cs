@@ -25,7 +25,7 @@ namespace AlignStream.Scorer.Scoring;
 /// <see cref="PermanentRecordException"/> before anything is published, so the loop re-runs the batch record by
 /// record and dead-letters only the bad one.
 /// </summary>
-public sealed class CandidateSetHandler : IBatchRecordHandler<CandidateSet>
+public sealed class CandidateSetScorer
 {
     /// <summary>Schema version of the records this stage writes.</summary>
     public const uint SchemaVersion = 1;
@@ -43,8 +43,8 @@ public sealed class CandidateSetHandler : IBatchRecordHandler<CandidateSet>
     private readonly ScorerInstruments _instruments;
     private readonly LocationNormalizer _normalizer;
 
-    /// <summary>Creates the handler (a singleton owned by the scorer's consume loop).</summary>
-    public CandidateSetHandler(ReferenceModel referenceModel, ReferenceWatcher watcher, RewardModelRegistry registry, LaserRouter router,
+    /// <summary>Creates the scorer (a singleton used by the scorer's consume loop).</summary>
+    public CandidateSetScorer(ReferenceModel referenceModel, ReferenceWatcher watcher, RewardModelRegistry registry, LaserRouter router,
         IKafkaProducer producer, KafkaConnection connection, IStateStore state, IOptions<ScorerOptions> options, ScorerInstruments instruments)
     {
         ArgumentNullException.ThrowIfNull(registry);
@@ -69,7 +69,7 @@ public sealed class CandidateSetHandler : IBatchRecordHandler<CandidateSet>
     /// <summary>Idempotency claim taken after a set's outputs were acknowledged (false = another delivery finished it first).</summary>
     public static string ClaimKey(string recordId) => "scorer:scored:" + recordId;
 
-    /// <inheritdoc />
+    /// <summary>Scores a batch; completes after its outputs are acknowledged (see <see cref="IBatchRecordHandler{T}"/>).</summary>
     public async Task HandleBatchAsync(IReadOnlyList<ConsumedRecord<CandidateSet>> records, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(records);
