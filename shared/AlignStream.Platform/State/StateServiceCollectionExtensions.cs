@@ -19,6 +19,12 @@ public static class StateServiceCollectionExtensions
     {
         ArgumentNullException.ThrowIfNull(services);
         ArgumentNullException.ThrowIfNull(configuration);
+        // Several stages in one process each ask for the store; the first registration serves them all.
+        if (services.Any(d => d.ServiceType == typeof(IStateStore)))
+        {
+            return services;
+        }
+
         services.AddValidatedOptions<StateOptions>(StateOptions.SectionName);
         services.AddValidatedOptions<RedisOptions>(RedisOptions.SectionName);
         services.AddAlignMetrics();
