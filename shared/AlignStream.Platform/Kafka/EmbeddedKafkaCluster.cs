@@ -52,7 +52,7 @@ public sealed class EmbeddedKafkaCluster : IDisposable
             ["bootstrap.servers"] = "127.0.0.1:9",
         };
         var owner = new ProducerBuilder<byte[], byte[]>(config)
-            .SetLogHandler((_, m) => KafkaLog.Librdkafka(logger, m.Name, m.Facility, m.Message))
+            .SetLogHandler((_, m) => KafkaLog.Librdkafka(logger, m))
             .Build();
         try
         {

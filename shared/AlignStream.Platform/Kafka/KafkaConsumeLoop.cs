@@ -106,7 +106,7 @@ public sealed class KafkaConsumeLoop<T> : BackgroundService
         using var lagRegistration = _instruments.AddLagSource(ObserveLag);
         var consumer = new ConsumerBuilder<byte[], byte[]>(_connection.ConsumerConfig(_loop.GroupId, _loop.AutoOffsetReset))
             .SetErrorHandler(OnError)
-            .SetLogHandler((_, m) => KafkaLog.Librdkafka(_logger, m.Name, m.Facility, m.Message))
+            .SetLogHandler((_, m) => KafkaLog.Librdkafka(_logger, m))
             .SetPartitionsAssignedHandler(OnAssigned)
             .SetPartitionsRevokedHandler(OnRevoked)
             .SetPartitionsLostHandler(OnLost)
@@ -374,7 +374,8 @@ public sealed class KafkaConsumeLoop<T> : BackgroundService
         KafkaLog.PartitionsChanged(_logger, _loop.Stage, "revoked", Describe(partitions.Select(p => p.TopicPartition)));
         var revoked = partitions.Select(p => p.TopicPartition).ToHashSet();
         // Finish a half-filled batch while its partitions are still ours, so its offsets are stored and committed on revoke.
-        if (_pending.Any(r => revoked.Contains(r.TopicPartition)) && !_stopping.IsCancellationRequested)
+        // Not during Close() (consumer already detached): those records are simply redelivered.
+        if (_consumer is not null && !_stopping.IsCancellationRequested && _pending.Any(r => revoked.Contains(r.TopicPartition)))
         {
             ProcessPending();
         }

@@ -45,8 +45,19 @@ internal static partial class KafkaLog
     [LoggerMessage(EventId = 7013, Level = LogLevel.Information, Message = "Stage {Stage}: stopped and closed")]
     public static partial void LoopStopped(ILogger logger, string stage);
 
-    [LoggerMessage(EventId = 7014, Level = LogLevel.Debug, Message = "librdkafka {Name} [{Facility}] {Message}")]
-    public static partial void Librdkafka(ILogger logger, string name, string facility, string message);
+    [LoggerMessage(EventId = 7014, Message = "librdkafka {Name} [{Facility}] {Message}")]
+    public static partial void Librdkafka(ILogger logger, LogLevel level, string name, string facility, string message);
+
+    /// <summary>Routes a librdkafka log line to the logger at the matching level.</summary>
+    public static void Librdkafka(ILogger logger, LogMessage message) =>
+        Librdkafka(logger, message.Level switch
+        {
+            SyslogLevel.Emergency or SyslogLevel.Alert or SyslogLevel.Critical => LogLevel.Critical,
+            SyslogLevel.Error => LogLevel.Error,
+            SyslogLevel.Warning => LogLevel.Warning,
+            SyslogLevel.Notice or SyslogLevel.Info => LogLevel.Information,
+            _ => LogLevel.Debug,
+        }, message.Name, message.Facility, message.Message);
 
     [LoggerMessage(EventId = 7015, Level = LogLevel.Error, Message = "Stage {Stage}: record skipped without dead-lettering (Kafka:DeadLetterEnabled=false): {Topic}[{Partition}]@{Offset}: {Reason}")]
     public static partial void SkippedWithoutDeadLetter(ILogger logger, string stage, string topic, int partition, long offset, string reason);

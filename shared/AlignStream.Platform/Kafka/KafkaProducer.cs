@@ -30,7 +30,7 @@ public sealed class KafkaProducer : IKafkaProducer, IDisposable
         _lifetime = lifetime;
         _producer = new ProducerBuilder<byte[], byte[]>(connection.ProducerConfig())
             .SetErrorHandler(OnError)
-            .SetLogHandler((_, m) => KafkaLog.Librdkafka(_logger, m.Name, m.Facility, m.Message))
+            .SetLogHandler((_, m) => KafkaLog.Librdkafka(_logger, m))
             .Build();
     }
 
