@@ -4,7 +4,8 @@
     /usr/bin/python3 bench/torch_engine_bench.py --hidden 256 --layers 4 --heads 4 --ffn 688 [--threads 1,2]
 
 Prints one JSON object: {"dpo_tokens_per_s", "sample_b16_tokens_per_s", "sample_b1_tokens_per_s",
-"forward_tokens_per_s", "threads": {...best thread count per workload...}}. Each workload runs once to
+"forward_tokens_per_s", "threads": {...best thread count per workload...}, "cpu_1thread": {tokens per
+CPU-second of the single-threaded runs}}. Each workload runs once to
 warm up, then `--repeats` times; the best time counts, for every thread setting tried, and the best
 setting wins. Progress goes to stderr.
 """
@@ -90,13 +91,15 @@ class Llama(torch.nn.Module):
 
 
 def best_time(fn, repeats):
+    """Best wall time and best process CPU time over the repeats, after one warm-up run."""
     fn()
-    best = float("inf")
+    best, best_cpu = float("inf"), float("inf")
     for _ in range(repeats):
-        t0 = time.perf_counter()
+        c0, t0 = time.process_time(), time.perf_counter()
         fn()
         best = min(best, time.perf_counter() - t0)
-    return best
+        best_cpu = min(best_cpu, time.process_time() - c0)
+    return best, best_cpu
 
 
 def main():
@@ -165,17 +168,21 @@ def main():
         "sample_b1_tokens_per_s": (sample(1), 96),
         "forward_tokens_per_s": (forward, 16 * 256),
     }
-    out, used = {}, {}
+    out, used, cpu1 = {}, {}, {}
     for key, (fn, tokens) in work.items():
         best = 0.0
         for th in [int(x) for x in a.threads.split(",")]:
             torch.set_num_threads(th)
-            rate = tokens / best_time(fn, a.repeats)
+            wall, cpu = best_time(fn, a.repeats)
+            rate = tokens / wall
+            if th == 1:
+                cpu1[key] = tokens / cpu
             print(f"torch {key} threads={th}: {rate:.0f}", file=sys.stderr)
             if rate > best:
                 best, used[key] = rate, th
         out[key] = best
     out["threads"] = used
+    out["cpu_1thread"] = cpu1
     out["torch_version"] = torch.__version__
     print(json.dumps(out))
 

@@ -11,6 +11,9 @@ public static unsafe class Gemm
     /// <summary>Row count up to which A·Bᵀ uses the skinny kernel instead of BLAS.</summary>
     public const int SkinnyRows = 4;
 
+    /// <summary>Multiply-adds (m·n·k) from which a product is split across threads.</summary>
+    private const long SplitThreshold = 1L << 21;
+
     private static GemmBackend s_backend = GemmBackend.Auto;
     private static int s_threads = 1;
 
@@ -18,7 +21,7 @@ public static unsafe class Gemm
     public static bool UsesOpenBlas => s_backend == GemmBackend.Auto && OpenBlas.IsAvailable;
 
     /// <summary>Name of the active implementation, for logs and the benchmark.</summary>
-    public static string Describe() => UsesOpenBlas ? $"openblas ({OpenBlas.LibraryName}), {s_threads} threads" : $"managed, {s_threads} threads";
+    public static string Describe() => UsesOpenBlas ? $"openblas ({OpenBlas.LibraryName}, single-threaded calls split over {s_threads} threads)" : $"managed, {s_threads} threads";
 
     /// <summary>Current thread count.</summary>
     public static int Threads => s_threads;
@@ -32,17 +35,18 @@ public static unsafe class Gemm
         }
         s_backend = backend;
         s_threads = threads;
+        // OpenBLAS stays single-threaded: its workers spin-wait and split work statically, so one
+        // descheduled worker stalls every call on a busy machine. The engine splits large products
+        // itself (see SplitSgemm), where an idle caller simply takes the remaining pieces.
         if (OpenBlas.IsAvailable)
         {
-            OpenBlas.SetThreads(threads);
+            OpenBlas.SetThreads(1);
         }
     }
 
     /// <summary>
-    /// Runs <paramref name="body"/> over [0, count) on up to <see cref="Threads"/> .NET threads with BLAS
-    /// single-threaded meanwhile: OpenBLAS's own worker threads spin, and two callers each asking for
-    /// all cores would fight over them. Each index must write a disjoint output, so results do not depend
-    /// on scheduling.
+    /// Runs <paramref name="body"/> over [0, count) on up to <see cref="Threads"/> .NET threads. Each index
+    /// must write a disjoint output, so results do not depend on scheduling.
     /// </summary>
     public static void ParallelFor(int count, Action<int> body)
     {
@@ -56,21 +60,7 @@ public static unsafe class Gemm
             }
             return;
         }
-        if (OpenBlas.IsAvailable)
-        {
-            OpenBlas.SetThreads(1);
-        }
-        try
-        {
-            Parallel.For(0, count, new ParallelOptions { MaxDegreeOfParallelism = threads }, body);
-        }
-        finally
-        {
-            if (OpenBlas.IsAvailable)
-            {
-                OpenBlas.SetThreads(s_threads);
-            }
-        }
+        Parallel.For(0, count, new ParallelOptions { MaxDegreeOfParallelism = threads }, body);
     }
 
     /// <summary>Span form with bounds checks; see the type summary for the meaning of the arguments.</summary>
@@ -112,12 +102,55 @@ public static unsafe class Gemm
         }
         else if (UsesOpenBlas)
         {
-            OpenBlas.Sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+            if (s_threads > 1 && (long)m * n * k >= SplitThreshold)
+            {
+                SplitSgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+            }
+            else
+            {
+                OpenBlas.Sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+            }
         }
         else
         {
             ManagedGemm.Sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, s_threads);
         }
+    }
+
+    /// <summary>
+    /// Cuts C into 2·threads blocks of rows (or of columns when C is wide) and runs a single-threaded
+    /// sgemm per block on the .NET pool. The cut depends only on the shapes and the thread count, and
+    /// each element is computed by one call with the same k order, so results are reproducible.
+    /// </summary>
+    private static void SplitSgemm(bool transA, bool transB, int m, int n, int k, float alpha,
+        float* a, int lda, float* b, int ldb, float beta, float* c, int ldc)
+    {
+        var byRows = m >= n;
+        var extent = byRows ? m : n;
+        var pieces = Math.Min(2 * s_threads, Math.Max(1, extent / 16));
+        var pa = (nint)a;
+        var pb = (nint)b;
+        var pc = (nint)c;
+        Parallel.For(0, pieces, new ParallelOptions { MaxDegreeOfParallelism = s_threads }, piece =>
+        {
+            // Multiples of 16 keep blocks aligned to the kernels' register tiles.
+            var lo = (int)((long)extent * piece / pieces) & ~15;
+            var hi = piece == pieces - 1 ? extent : (int)((long)extent * (piece + 1) / pieces) & ~15;
+            if (hi <= lo)
+            {
+                return;
+            }
+            if (byRows)
+            {
+                var ap = (float*)pa + (transA ? lo : (long)lo * lda);
+                OpenBlas.Sgemm(transA, transB, hi - lo, n, k, alpha, ap, lda, (float*)pb, ldb, beta, (float*)pc + ((long)lo * ldc), ldc);
+            }
+            else
+            {
+                var bp = (float*)pb + (transB ? (long)lo * ldb : lo);
+                OpenBlas.Sgemm(transA, transB, m, hi - lo, k, alpha, (float*)pa, lda, bp, ldb, beta, (float*)pc + lo, ldc);
+            }
+        });
     }
 
     private static void ScaleC(int m, int n, float beta, float* c, int ldc)

@@ -45,7 +45,8 @@ public sealed class GemmTests
         Gemm.Configure(backend, threads);
         try
         {
-            int[][] shapes = [[0, 3, 4], [1, 1, 1], [3, 0, 2], [2, 5, 0], [7, 9, 13], [33, 17, 65], [64, 48, 256], [130, 70, 31]];
+            // The last two exceed the split threshold (2^21 multiply-adds): one splits by rows, one by columns.
+            int[][] shapes = [[0, 3, 4], [1, 1, 1], [3, 0, 2], [2, 5, 0], [4, 37, 19], [7, 9, 13], [33, 17, 65], [64, 48, 256], [130, 70, 31], [200, 150, 96], [40, 300, 256]];
             foreach (var s in shapes)
             {
                 var (m, n, k) = (s[0], s[1], s[2]);
