@@ -79,6 +79,20 @@ public sealed class KafkaOptionsTests
     }
 
     [Fact]
+    public void Consume_loop_options_name_the_bad_field()
+    {
+        var ok = new KafkaConsumerLoopOptions { Stage = "scorer", GroupId = "scorer", Topics = ["align.candidates"] };
+        Assert.Empty(ok.Validate());
+        var bad = new KafkaConsumerLoopOptions { Stage = " ", GroupId = "g", Topics = [], MaxBatchSize = 0, MaxBatchWait = TimeSpan.FromMinutes(2) };
+        var errors = bad.Validate();
+        Assert.Equal(4, errors.Count);
+        Assert.Contains(errors, e => e.StartsWith("KafkaConsumerLoopOptions.Stage is empty", StringComparison.Ordinal));
+        Assert.Contains(errors, e => e.StartsWith("KafkaConsumerLoopOptions.Topics is empty", StringComparison.Ordinal));
+        Assert.Contains(errors, e => e.StartsWith("KafkaConsumerLoopOptions.MaxBatchSize=0", StringComparison.Ordinal));
+        Assert.Contains(errors, e => e.StartsWith("KafkaConsumerLoopOptions.MaxBatchWait=00:02:00", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void Topic_names_follow_the_namespace()
     {
         var names = new TopicNames("align");
