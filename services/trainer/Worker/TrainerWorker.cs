@@ -511,8 +511,13 @@ public sealed class TrainerWorker : BackgroundService
             var lag = new Dictionary<int, long>();
             foreach (var tp in consumer.Assignment)
             {
-                var w = consumer.QueryWatermarkOffsets(tp, TimeSpan.FromSeconds(2));
-                var position = _positions.TryGetValue(tp.Partition.Value, out var p) && p >= 0 ? p : w.Low.Value;
+                // The high watermark cached from fetch responses costs nothing; ask the broker only before the first fetch.
+                var w = consumer.GetWatermarkOffsets(tp);
+                if (w.High == Offset.Unset)
+                {
+                    w = consumer.QueryWatermarkOffsets(tp, TimeSpan.FromSeconds(2));
+                }
+                var position = _positions.TryGetValue(tp.Partition.Value, out var p) && p >= 0 ? p : Math.Max(0, w.Low.Value);
                 var behind = Math.Max(0, w.High.Value - position);
                 lag[tp.Partition.Value] = behind;
                 backlog += behind;

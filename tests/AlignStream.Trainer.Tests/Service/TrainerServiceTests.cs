@@ -90,11 +90,11 @@ public sealed class TrainerServiceTests
         Assert.Equal(HighWatermarks(h), latest.State.Offsets.Values.Sum());
         Assert.Equal(8, latest.State.Offsets.Values.Sum());
 
+        await h.StartAsync();
+        Assert.Equal(2, h.Worker.Step);
         var second = ToyModel.Pairs(h.BaseModel, 8, "second");
         await h.ProduceAsync(second);
         await h.ProduceAsync(first.Take(3)); // already trained before the restart
-        await h.StartAsync();
-        Assert.Equal(2, h.Worker.Step);
         await h.WaitForStepsAsync(4, "second run: 8 new pairs");
         await h.WaitForEmptyBacklogAsync("second run drained");
         await h.StopAsync();
@@ -174,6 +174,31 @@ public sealed class TrainerServiceTests
         await h.WaitForStepsAsync(1, "the drain step");
         await Eventually.WaitAsync(() => h.LedgerPairIds().Count == 3, Wait, "the drain checkpoint's ledger entries");
         Assert.Equal(pairs.Select(p => p.PairId).Order(StringComparer.Ordinal), h.LedgerPairIds().Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public async Task Soft_sync_publishes_a_mixed_reference_every_few_steps()
+    {
+        await using var h = new TrainerHarness("--Trainer:BatchSize=4", "--Trainer:MaxBatchWaitMs=0", "--Trainer:PublishEvery=100",
+            "--Trainer:ReferenceRefresh=soft-sync", "--Trainer:SoftSyncEvery=2", "--Trainer:SoftSyncAlpha=0.5");
+        await h.ProduceAsync(ToyModel.Pairs(h.BaseModel, 16));
+        await h.StartAsync();
+        await h.WaitForStepsAsync(4, "four steps");
+        await Eventually.WaitAsync(() => h.Events.References.Count >= 2, Wait, "two ReferenceUpdated events");
+        var reference = (await h.State.GetManifestAsync(ManifestKind.Reference))!;
+        Assert.Equal(2, reference.Version);
+        Assert.Equal(4, reference.Step);
+        Assert.Null(await h.State.GetManifestAsync(ManifestKind.Policy));
+        var store = new WeightStoreDirectory(h.WeightStore, new ManifestSigner(TrainerHarness.SigningKey));
+        var verified = await store.VerifyAsync(reference);
+        Assert.True(verified.Ok, verified.Detail);
+        // Two syncs with α = 0.5 leave the reference between the base model and the policy.
+        var mixed = Engine.Model.LlamaModel.Load(verified.Directory!).Weights.Data;
+        Assert.NotEqual(h.BaseModel.Weights.Data, mixed);
+        await h.StopAsync();
+        var latest = h.Checkpoints.OpenLatest()!;
+        var policy = Engine.Model.LlamaModel.Load(AlignStream.Trainer.Checkpoints.CheckpointStore.PolicyDirectory(latest.Directory)).Weights.Data;
+        Assert.NotEqual(policy, mixed);
     }
 
     private static long HighWatermarks(TrainerHarness h)
