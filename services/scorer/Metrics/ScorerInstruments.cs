@@ -20,6 +20,8 @@ public sealed class ScorerInstruments
     private readonly Histogram<double> _scores;
     private readonly Histogram<double> _margins;
     private readonly Histogram<double> _reference;
+    private readonly Histogram<double> _publish;
+    private readonly Histogram<double> _bandit;
     private long _referenceVersion;
 
     /// <summary>Creates the instruments on the container's meter factory.</summary>
@@ -39,6 +41,10 @@ public sealed class ScorerInstruments
         _margins = meter.CreateHistogram(MetricNames.Scorer.PairMargin, "", "Reward margin of emitted pairs, by reward model.",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = MarginBuckets });
         _reference = meter.CreateHistogram(MetricNames.Scorer.ReferenceDuration, "s", "Reference model forward time per batch.",
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = LatencyBuckets });
+        _publish = meter.CreateHistogram(MetricNames.Scorer.PublishDuration, "s", "Time from producing a batch's outputs to their acknowledgement.",
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = LatencyBuckets });
+        _bandit = meter.CreateHistogram(MetricNames.Scorer.BanditDuration, "s", "LASeR arm choice time per task group.",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = LatencyBuckets });
         meter.CreateObservableGauge(MetricNames.Scorer.ReferenceVersion, () => Interlocked.Read(ref _referenceVersion), "{version}",
             "Reference model version the scorer serves.");
@@ -62,6 +68,12 @@ public sealed class ScorerInstruments
         Interlocked.Exchange(ref _referenceVersion, version);
         _reference.Record(elapsed.TotalSeconds);
     }
+
+    /// <summary>A batch's outputs were acknowledged <paramref name="elapsed"/> after they were produced.</summary>
+    public void Published(TimeSpan elapsed) => _publish.Record(elapsed.TotalSeconds);
+
+    /// <summary>The bandit chose an arm for one task group in <paramref name="elapsed"/>.</summary>
+    public void ArmChosen(TimeSpan elapsed) => _bandit.Record(elapsed.TotalSeconds);
 
     /// <summary>The reference version being served (also updated after each batch).</summary>
     public void ReferenceServing(long version) => Interlocked.Exchange(ref _referenceVersion, version);

@@ -117,7 +117,9 @@ public sealed class CandidateSetScorer
             var members = group.ToArray();
             var batchId = ScorerIds.BatchId(group.Key.Experiment, group.Key.Task, members.Select(m => m.RecordId));
             var context = MeanContext(members);
+            var choosing = Stopwatch.GetTimestamp();
             var choice = await _router.ChooseAsync(group.Key.Experiment, batchId, context, cancellationToken).ConfigureAwait(false);
+            _instruments.ArmChosen(Stopwatch.GetElapsedTime(choosing));
             foreach (var m in members)
             {
                 m.BatchId = batchId;
@@ -131,6 +133,7 @@ public sealed class CandidateSetScorer
         }
 
         // Build every output first, then publish them all and wait for the acknowledgements.
+        var producing = Stopwatch.GetTimestamp();
         var produces = new List<Task>();
         var emitted = new List<(string RewardModel, double Margin)>();
         foreach (var w in work)
@@ -145,6 +148,7 @@ public sealed class CandidateSetScorer
             w.SkipReason = skip;
         }
         await Task.WhenAll(produces).ConfigureAwait(false);
+        _instruments.Published(Stopwatch.GetElapsedTime(producing));
 
         // Outputs are acknowledged: remember the record ids so a redelivery is dropped.
         var ttl = TimeSpan.FromHours(_options.DuplicateTtlHours);

@@ -159,6 +159,12 @@ public static class MetricNames
 
         /// <summary>Counter of BanditFeedback events handled; label: outcome (applied|applied-from-event|duplicate|rejected).</summary>
         public const string BanditFeedback = "align_scorer_bandit_feedback";
+
+        /// <summary>Histogram of the time from producing a batch's scored sets and pairs to their acknowledgement, unit s.</summary>
+        public const string PublishDuration = "align_scorer_publish_duration";
+
+        /// <summary>Histogram of the LASeR arm choice per task group (shared statistics read, LinUCB, pending write), unit s.</summary>
+        public const string BanditDuration = "align_scorer_bandit_duration";
     }
 
     // ---- Trainer section (owned by services/trainer) ----
