@@ -20,6 +20,7 @@ public sealed class PolicyTrainer
     private readonly TrainingSession _session;
     private readonly SpoCorruptor? _corruptor;
     private TrainingSession? _referenceSession;
+    private float[]? _dHidden;
     private Xoshiro256 _rng;
 
     /// <summary>Wraps <paramref name="policy"/> (trained in place) and starts the reference as a copy of it.</summary>
@@ -169,12 +170,12 @@ public sealed class PolicyTrainer
         }
 
         double spoLoss = 0;
-        float[]? dHidden = null;
+        Memory<float> dHidden = default;
         if (Head is not null && variants.Count > 0)
         {
             (spoLoss, dHidden) = SpoBackward(variants);
         }
-        _session.Backward(d, dHidden);
+        _session.Backward(d, dHidden.Span);
 
         var grads = _session.Gradients.Data;
         var norm = _options.ClipNorm > 0 ? GradientClipping.ClipGlobalNorm(grads, _options.ClipNorm) : Norm(grads);
@@ -249,18 +250,20 @@ public sealed class PolicyTrainer
         return samples;
     }
 
-    private (double Loss, float[] DHidden) SpoBackward(List<SpoSample> samples)
+    private (double Loss, Memory<float> DHidden) SpoBackward(List<SpoSample> samples)
     {
         var head = Head!;
         head.ZeroGrad();
         var c = Policy.Config.HiddenSize;
-        var dHidden = new float[_session.Batch.TokenCount * c];
+        _dHidden ??= new float[_session.Batch.MaxTokens * c];
+        var dHidden = _dHidden.AsMemory(0, _session.Batch.TokenCount * c);
+        dHidden.Span.Clear();
         var scale = _options.SpoLambda / samples.Count;
         double sum = 0;
         foreach (var s in samples)
         {
             var row = _session.Batch.Starts[s.Sequence] + s.LastRow;
-            sum += head.Backward(_session.HiddenAt(s.Sequence, s.LastRow), s.Degree, scale, dHidden.AsSpan(row * c, c));
+            sum += head.Backward(_session.HiddenAt(s.Sequence, s.LastRow), s.Degree, scale, dHidden.Span.Slice(row * c, c));
         }
         return (sum / samples.Count, dHidden);
     }

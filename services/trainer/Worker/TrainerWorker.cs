@@ -259,6 +259,13 @@ public sealed class TrainerWorker : BackgroundService
         await RefreshBacklogAsync(consumer, ct).ConfigureAwait(false);
         while (!ct.IsCancellationRequested)
         {
+            // Reported while paused too: generators throttle on it.
+            if (lastBacklog.ElapsedMilliseconds >= _options.BacklogIntervalMs)
+            {
+                lastBacklog.Restart();
+                await RefreshBacklogAsync(consumer, ct).ConfigureAwait(false);
+                CommitForMonitoring(consumer);
+            }
             if (_control.TakeDrainRequest() && _pending.Count > 0)
             {
                 await StepAsync("drain", forceCheckpoint: true, ct).ConfigureAwait(false);
@@ -284,12 +291,6 @@ public sealed class TrainerWorker : BackgroundService
             else if (_pending.Count > 0 && _options.MaxBatchWaitMs > 0 && lastArrival.ElapsedMilliseconds >= _options.MaxBatchWaitMs)
             {
                 await StepAsync("interval", forceCheckpoint: false, ct).ConfigureAwait(false);
-            }
-            if (lastBacklog.ElapsedMilliseconds >= _options.BacklogIntervalMs)
-            {
-                lastBacklog.Restart();
-                await RefreshBacklogAsync(consumer, ct).ConfigureAwait(false);
-                CommitForMonitoring(consumer);
             }
         }
     }
