@@ -1,5 +1,6 @@
 using AlignStream.Contracts;
 using AlignStream.Contracts.Records;
+using AlignStream.Generator.Decoding;
 using AlignStream.Generator.Options;
 using AlignStream.Generator.Policy;
 using Microsoft.Extensions.Options;
@@ -15,13 +16,17 @@ public sealed class PromptPreparer
     private readonly PolicyRuntime _policy;
     private readonly GeneratorOptions _options;
     private readonly int[] _stopTokens;
+    private readonly int _maxPromptTokens;
 
-    /// <summary>Creates the preparer for the served policy's tokenizer.</summary>
-    public PromptPreparer(PolicyRuntime policy, IOptions<GeneratorOptions> options)
+    /// <summary>Creates the preparer for the served policy's tokenizer and the decoder's slot size.</summary>
+    public PromptPreparer(PolicyRuntime policy, ContinuousBatchDecoder decoder, IOptions<GeneratorOptions> options)
     {
         ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(decoder);
         _policy = policy ?? throw new ArgumentNullException(nameof(policy));
         _options = options.Value;
+        // A slot must hold the prompt and at least one generated token; a step must hold it beside the running sequences.
+        _maxPromptTokens = Math.Min(_options.MaxPromptTokens, Math.Min(decoder.Capacity - 1, decoder.MaxStepTokens - decoder.Slots));
         var eos = policy.Tokenizer.EosId is int id ? [id] : policy.Model.Config.EosTokenIds.ToArray();
         _stopTokens = _options.StopAtEos ? eos : [];
     }
@@ -69,6 +74,11 @@ public sealed class PromptPreparer
         {
             return PromptPreparation.Rejected("too_long",
                 $"prompt has {tokens.Length} tokens, above Generator:MaxPromptTokens={_options.MaxPromptTokens}; shorten it or raise the limit");
+        }
+        if (tokens.Length > _maxPromptTokens)
+        {
+            return PromptPreparation.Rejected("too_long",
+                $"prompt has {tokens.Length} tokens; the model's context ({_policy.Model.Config.MaxPositionEmbeddings} positions) leaves room for {_maxPromptTokens}; shorten it");
         }
         return new PromptPreparation(tokens, sampling, null, null);
     }

@@ -103,7 +103,7 @@ public sealed class GeneratorHotSwapTests
         var set = (await harness.ReadCandidatesAsync(1, "the first candidate set after start"))[0];
         Assert.Equal(7, set.PolicyVersionStart);
         Assert.Equal(7, set.PolicyVersionEnd);
-        Assert.Equal(Handling.CandidateSetIds.For("first", GeneratorHarness.Seed, 7), set.RecordId);
+        Assert.Equal(AlignStream.Generator.Handling.CandidateSetIds.For("first", GeneratorHarness.Seed, 7), set.RecordId);
         var options = new SamplingOptions { Temperature = 0.9f, MaxNewTokens = 12, StopTokens = [ByteTokenizer.EosIdConstant] };
         var v7 = Engine.Model.LlamaModel.Load(folder);
         for (var i = 0; i < 2; i++)
