@@ -58,8 +58,9 @@ public static class ScorerStageExtensions
         services.TryAddSingleton<ReferenceWatcher>(sp => new ReferenceWatcher(
             sp.GetRequiredService<ReferenceModel>(), sp.GetRequiredService<IStateStore>(), sp.GetRequiredService<WeightStoreDirectory>(),
             sp.GetRequiredService<WeightsInstruments>(), sp.GetRequiredService<ScorerInstruments>(),
-            sp.GetRequiredService<ILogger<WeightsWatcher>>()));
-        services.AddHostedService<ReferenceWatcherService>();
+            sp.GetRequiredService<ILogger<WeightsWatcher>>(),
+            TimeSpan.FromSeconds(sp.GetRequiredService<IOptions<ScorerOptions>>().Value.ReferencePollSeconds)));
+        services.AddHostedService<ScorerStartup>();
         services.TryAddSingleton<LaserRouter>();
         services.TryAddSingleton<CandidateSetScorer>();
         services.TryAddSingleton<BanditFeedbackApplier>();

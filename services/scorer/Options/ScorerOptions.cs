@@ -55,6 +55,9 @@ public sealed class ScorerOptions : IValidatedOptions
     /// <summary>Threads of the engine's own loops for the reference model.</summary>
     public int Threads { get; set; } = 1;
 
+    /// <summary>Seconds between reference pointer checks (the safety net for a missed ReferenceUpdated event).</summary>
+    public double ReferencePollSeconds { get; set; } = 5;
+
     /// <summary>Choose the reward model of each task group with LASeR's LinUCB; off = always the first reward model.</summary>
     public bool Bandit { get; set; } = true;
 
@@ -161,6 +164,10 @@ public sealed class ScorerOptions : IValidatedOptions
         if (Threads is < 1 or > 256)
         {
             yield return (nameof(Threads), "must be within 1..256");
+        }
+        if (!double.IsFinite(ReferencePollSeconds) || ReferencePollSeconds < 0.05 || ReferencePollSeconds > 3600)
+        {
+            yield return (nameof(ReferencePollSeconds), "must be within 0.05..3600 seconds");
         }
         if (!double.IsFinite(BanditAlpha) || BanditAlpha < 0)
         {
