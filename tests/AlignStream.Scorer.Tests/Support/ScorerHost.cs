@@ -42,7 +42,10 @@ public sealed class ScorerHost : IAsyncDisposable
 
     public TopicNames Topics => Services.GetRequiredService<KafkaConnection>().Topics;
 
-    public static async Task<ScorerHost> StartAsync(RewardModelRegistry registry, params string[] extra)
+    public static Task<ScorerHost> StartAsync(RewardModelRegistry registry, params string[] extra) => StartAsync(registry, null, extra);
+
+    /// <summary>Starts a host; with <paramref name="sharedState"/> it uses that store instance (replicas of one deployment).</summary>
+    public static async Task<ScorerHost> StartAsync(RewardModelRegistry registry, IStateStore? sharedState, params string[] extra)
     {
         var temp = new TempFolder("scorer-host");
         var modelDir = temp.Sub("model");
@@ -63,6 +66,10 @@ public sealed class ScorerHost : IAsyncDisposable
         builder.Logging.ClearProviders();
         // Registered first, so the stage's TryAdd keeps it: a registry whose models the test controls.
         builder.Services.AddSingleton(registry);
+        if (sharedState is not null)
+        {
+            builder.Services.AddSingleton(sharedState);
+        }
         builder.AddScorerStage();
         builder.Services.AddAlignBus(builder.Configuration, bus => bus.AddScorerConsumers());
         var app = builder.Build();
