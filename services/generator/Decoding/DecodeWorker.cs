@@ -9,13 +9,18 @@ namespace AlignStream.Generator.Decoding;
 /// when idle. Registered before the prompt consume loops so it stops after them: prompts already in the batch
 /// finish and are published while the loops drain.
 /// </summary>
-public sealed class DecodeWorker(ContinuousBatchDecoder decoder, ILogger<DecodeWorker> logger) : BackgroundService
+/// <param name="decoder">Resolves the decoder at start (it loads the model), after the host validated the configuration.</param>
+/// <param name="logger">The logger.</param>
+public sealed class DecodeWorker(Func<ContinuousBatchDecoder> decoder, ILogger<DecodeWorker> logger) : BackgroundService
 {
     /// <inheritdoc />
-    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
-        Task.Factory.StartNew(() => Run(stoppingToken), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+    protected override Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var resolved = decoder();
+        return Task.Factory.StartNew(() => Run(resolved, stoppingToken), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+    }
 
-    private void Run(CancellationToken stoppingToken)
+    private void Run(ContinuousBatchDecoder decoder, CancellationToken stoppingToken)
     {
         GeneratorLog.DecodeLoopStarted(logger, decoder.Slots, decoder.Capacity, decoder.MaxStepTokens);
         try

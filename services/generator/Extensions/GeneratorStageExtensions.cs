@@ -58,21 +58,23 @@ public static class GeneratorStageExtensions
             return policy;
         });
         services.TryAddSingleton<PolicyHotSwapTarget>();
-        services.TryAddSingleton(sp => new PolicyWeightsWatcher(new WeightsWatcher(
+        // Hosted services resolve the policy (which loads the model) only when they start: the host validates every
+        // option first and reports all bad keys at once, instead of the first constructor that reads one.
+        services.TryAddSingleton(sp => new PolicyWeightsWatcher(() => new WeightsWatcher(
             sp.GetRequiredService<PolicyHotSwapTarget>(), sp.GetRequiredService<IStateStore>(), sp.GetRequiredService<WeightStoreDirectory>(),
             sp.GetRequiredService<WeightsInstruments>(), sp.GetRequiredService<ILogger<WeightsWatcher>>(),
             TimeSpan.FromSeconds(sp.GetRequiredService<IOptions<GeneratorOptions>>().Value.WeightsPollSeconds)), sp.GetRequiredService<ILogger<PolicyWeightsWatcher>>()));
         services.TryAddSingleton(CreateDecoder);
         services.TryAddSingleton<PromptPreparer>();
         services.TryAddSingleton<TrainerBacklogGate>();
-        services.TryAddSingleton<PromptBatchHandler>();
+        services.TryAddSingleton(sp => new PromptBatchHandler(sp));
 
         // Order matters on shutdown (reverse of registration): the consume loops stop first and drain into the
         // decode loop, which stops after them.
         services.AddSingleton<IHostedService>(sp => sp.GetRequiredService<PolicyWeightsWatcher>());
-        services.AddSingleton<IHostedService>(sp => new DecodeWorker(sp.GetRequiredService<ContinuousBatchDecoder>(), sp.GetRequiredService<ILogger<DecodeWorker>>()));
+        services.AddSingleton<IHostedService>(sp => new DecodeWorker(sp.GetRequiredService<ContinuousBatchDecoder>, sp.GetRequiredService<ILogger<DecodeWorker>>()));
         services.AddSingleton<IHostedService>(sp => new GeneratorHeartbeat(sp.GetRequiredService<IStateStore>(), sp.GetRequiredService<IOptions<GeneratorOptions>>(),
-            sp.GetRequiredService<PolicyRuntime>(), sp.GetRequiredService<ContinuousBatchDecoder>(), sp.GetRequiredService<ILogger<GeneratorHeartbeat>>()));
+            sp.GetRequiredService<PolicyRuntime>, sp.GetRequiredService<ContinuousBatchDecoder>, sp.GetRequiredService<ILogger<GeneratorHeartbeat>>()));
         var loops = configuration.GetSection(GeneratorOptions.SectionName).Get<GeneratorOptions>()?.ConsumerLoops ?? 1;
         for (var i = 0; i < Math.Clamp(loops, 1, 16); i++)
         {
@@ -82,10 +84,11 @@ public static class GeneratorStageExtensions
                 return new KafkaConsumerLoopOptions
                 {
                     Stage = "generator",
-                    GroupId = options.GroupId,
+                    GroupId = string.IsNullOrWhiteSpace(options.GroupId) ? "align-generator" : options.GroupId,
                     Topics = [topics.Prompts],
-                    MaxBatchSize = options.BatchSize,
-                    MaxBatchWait = TimeSpan.FromMilliseconds(options.BatchWaitMs),
+                    // Clamped: out-of-range values are reported by the options validation at start, naming the key.
+                    MaxBatchSize = Math.Clamp(options.BatchSize, 1, 100_000),
+                    MaxBatchWait = TimeSpan.FromMilliseconds(Math.Clamp(options.BatchWaitMs, 0, 60_000)),
                 };
             });
         }

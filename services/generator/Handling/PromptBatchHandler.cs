@@ -10,6 +10,7 @@ using AlignStream.Generator.Options;
 using AlignStream.Generator.Policy;
 using AlignStream.Platform.Kafka;
 using AlignStream.Platform.State;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -24,34 +25,41 @@ namespace AlignStream.Generator.Handling;
 /// </summary>
 public sealed class PromptBatchHandler : IBatchRecordHandler<Prompt>
 {
-    private readonly PolicyRuntime _policy;
-    private readonly PromptPreparer _preparer;
-    private readonly ContinuousBatchDecoder _decoder;
-    private readonly IKafkaProducer _producer;
-    private readonly string _candidatesTopic;
-    private readonly IStateStore _state;
-    private readonly TrainerBacklogGate _backlog;
-    private readonly GeneratorOptions _options;
-    private readonly GeneratorInstruments _instruments;
-    private readonly ILogger _logger;
+    private readonly Lazy<Parts> _parts;
 
-    /// <summary>Creates the handler (a singleton shared by the stage's consume loops).</summary>
-    public PromptBatchHandler(PolicyRuntime policy, PromptPreparer preparer, ContinuousBatchDecoder decoder, IKafkaProducer producer, KafkaConnection connection,
-        IStateStore state, TrainerBacklogGate backlog, IOptions<GeneratorOptions> options, GeneratorInstruments instruments, ILogger<PromptBatchHandler> logger)
+    /// <summary>
+    /// Creates the handler (a singleton shared by the stage's consume loops). Its dependencies (the policy, which
+    /// loads the model) are resolved on the first batch, after the host validated the configuration.
+    /// </summary>
+    public PromptBatchHandler(IServiceProvider services)
     {
-        ArgumentNullException.ThrowIfNull(connection);
-        ArgumentNullException.ThrowIfNull(options);
-        _policy = policy;
-        _preparer = preparer;
-        _decoder = decoder;
-        _producer = producer;
-        _candidatesTopic = connection.Topics.Candidates;
-        _state = state;
-        _backlog = backlog;
-        _options = options.Value;
-        _instruments = instruments;
-        _logger = logger;
+        ArgumentNullException.ThrowIfNull(services);
+        _parts = new Lazy<Parts>(() => new Parts(
+            services.GetRequiredService<PolicyRuntime>(), services.GetRequiredService<PromptPreparer>(), services.GetRequiredService<ContinuousBatchDecoder>(),
+            services.GetRequiredService<IKafkaProducer>(), services.GetRequiredService<KafkaConnection>().Topics.Candidates, services.GetRequiredService<IStateStore>(),
+            services.GetRequiredService<TrainerBacklogGate>(), services.GetRequiredService<IOptions<GeneratorOptions>>().Value,
+            services.GetRequiredService<GeneratorInstruments>(), services.GetRequiredService<ILogger<PromptBatchHandler>>()));
     }
+
+    private PolicyRuntime Policy => _parts.Value.Policy;
+
+    private PromptPreparer Preparer => _parts.Value.Preparer;
+
+    private ContinuousBatchDecoder Decoder => _parts.Value.Decoder;
+
+    private IKafkaProducer Producer => _parts.Value.Producer;
+
+    private string CandidatesTopic => _parts.Value.CandidatesTopic;
+
+    private IStateStore State => _parts.Value.State;
+
+    private TrainerBacklogGate Backlog => _parts.Value.Backlog;
+
+    private GeneratorOptions Options => _parts.Value.Options;
+
+    private GeneratorInstruments Instruments => _parts.Value.Instruments;
+
+    private ILogger Logger => _parts.Value.Logger;
 
     /// <summary>The state-store key remembering that <paramref name="promptId"/> was generated and published.</summary>
     public static string DoneKey(string promptId) => "generator:done:" + promptId;
@@ -65,20 +73,20 @@ public sealed class PromptBatchHandler : IBatchRecordHandler<Prompt>
         foreach (var record in records)
         {
             var prompt = record.Value;
-            var preparation = _preparer.Prepare(prompt);
+            var preparation = Preparer.Prepare(prompt);
             if (!preparation.Accepted)
             {
                 // Alone: dead-letter it now. In a batch: fail before any work; the loop retries records one by one.
                 if (records.Count == 1)
                 {
-                    _instruments.PromptRejected(preparation.RejectionKind!);
-                    GeneratorLog.PromptRejected(_logger, prompt.PromptId, preparation.Reason!);
+                    Instruments.PromptRejected(preparation.RejectionKind!);
+                    GeneratorLog.PromptRejected(Logger, prompt.PromptId, preparation.Reason!);
                 }
                 throw new PermanentRecordException(preparation.Reason!);
             }
             if (!seen.Add(prompt.PromptId))
             {
-                _instruments.PromptConsumed("duplicate");
+                Instruments.PromptConsumed("duplicate");
                 continue;
             }
             prepared.Add((prompt, preparation));
@@ -87,10 +95,10 @@ public sealed class PromptBatchHandler : IBatchRecordHandler<Prompt>
         var fresh = new List<(Prompt Prompt, PromptPreparation Preparation)>(prepared.Count);
         foreach (var item in prepared)
         {
-            if (_options.DropDuplicatePrompts && await _state.GetValueAsync(DoneKey(item.Prompt.PromptId), cancellationToken).ConfigureAwait(false) is { } recordId)
+            if (Options.DropDuplicatePrompts && await State.GetValueAsync(DoneKey(item.Prompt.PromptId), cancellationToken).ConfigureAwait(false) is { } recordId)
             {
-                _instruments.PromptConsumed("duplicate");
-                GeneratorLog.DuplicateDropped(_logger, item.Prompt.PromptId, recordId);
+                Instruments.PromptConsumed("duplicate");
+                GeneratorLog.DuplicateDropped(Logger, item.Prompt.PromptId, recordId);
                 continue;
             }
             fresh.Add(item);
@@ -100,14 +108,14 @@ public sealed class PromptBatchHandler : IBatchRecordHandler<Prompt>
             return;
         }
 
-        await _backlog.WaitAsync(cancellationToken).ConfigureAwait(false);
+        await Backlog.WaitAsync(cancellationToken).ConfigureAwait(false);
         cancellationToken.ThrowIfCancellationRequested();
         var work = new List<Task>(fresh.Count);
         foreach (var (prompt, preparation) in fresh)
         {
             var request = new GenerationRequest(prompt.PromptId, preparation.Tokens!, preparation.Sampling!,
-                GenerationRequest.SeedsFor(_options.Seed, prompt.PromptId, preparation.Sampling!.Candidates));
-            _decoder.Submit(request);
+                GenerationRequest.SeedsFor(Options.Seed, prompt.PromptId, preparation.Sampling!.Candidates));
+            Decoder.Submit(request);
             work.Add(PublishWhenDoneAsync(prompt, request, cancellationToken));
         }
         await Task.WhenAll(work).ConfigureAwait(false);
@@ -121,11 +129,11 @@ public sealed class PromptBatchHandler : IBatchRecordHandler<Prompt>
         var set = new CandidateSet
         {
             SchemaVersion = RecordSchema.Version,
-            RecordId = CandidateSetIds.For(prompt.PromptId, _options.Seed, start),
+            RecordId = CandidateSetIds.For(prompt.PromptId, Options.Seed, start),
             Prompt = prompt,
             PolicyVersionStart = start,
             PolicyVersionEnd = end,
-            GeneratorId = _options.EffectiveGeneratorId,
+            GeneratorId = Options.EffectiveGeneratorId,
             Timings = new Timings { QueueMs = outcome.QueueTime.TotalMilliseconds, GenerateMs = outcome.GenerateTime.TotalMilliseconds },
         };
         set.PromptTokens.AddRange(request.PromptTokens);
@@ -134,7 +142,7 @@ public sealed class PromptBatchHandler : IBatchRecordHandler<Prompt>
         {
             var candidate = new Candidate
             {
-                Text = _policy.Tokenizer.Decode(c.Tokens, skipSpecialTokens: true),
+                Text = Policy.Tokenizer.Decode(c.Tokens, skipSpecialTokens: true),
                 FinishReason = c.StopReason == StopReason.StopToken ? "stop" : "length",
                 SamplingSeed = c.Seed,
                 PolicyVersionStart = c.VersionStart,
@@ -159,19 +167,23 @@ public sealed class PromptBatchHandler : IBatchRecordHandler<Prompt>
         {
             // Shutting down: the decode loop outlives the consume loops, so let what is already in the batch finish
             // and be published rather than regenerated after the restart.
-            outcome = await request.Completion.WaitAsync(TimeSpan.FromSeconds(_options.DrainTimeoutSeconds), CancellationToken.None).ConfigureAwait(false);
+            outcome = await request.Completion.WaitAsync(TimeSpan.FromSeconds(Options.DrainTimeoutSeconds), CancellationToken.None).ConfigureAwait(false);
         }
         var set = BuildCandidateSet(prompt, request, outcome);
-        await _producer.ProduceAsync(_candidatesTopic, prompt.PromptId, set, cancellationToken: CancellationToken.None).ConfigureAwait(false);
+        await Producer.ProduceAsync(CandidatesTopic, prompt.PromptId, set, cancellationToken: CancellationToken.None).ConfigureAwait(false);
         foreach (var c in outcome.Candidates)
         {
-            _instruments.CandidateFinished(c.StopReason == StopReason.StopToken ? "stop" : "length");
+            Instruments.CandidateFinished(c.StopReason == StopReason.StopToken ? "stop" : "length");
         }
-        _instruments.PromptConsumed("generated");
-        _instruments.SetPublished(Stopwatch.GetElapsedTime(submitted));
-        if (_options.DropDuplicatePrompts)
+        Instruments.PromptConsumed("generated");
+        Instruments.SetPublished(Stopwatch.GetElapsedTime(submitted));
+        if (Options.DropDuplicatePrompts)
         {
-            await _state.SetValueAsync(DoneKey(prompt.PromptId), set.RecordId, TimeSpan.FromMinutes(_options.DuplicateWindowMinutes), CancellationToken.None).ConfigureAwait(false);
+            await State.SetValueAsync(DoneKey(prompt.PromptId), set.RecordId, TimeSpan.FromMinutes(Options.DuplicateWindowMinutes), CancellationToken.None).ConfigureAwait(false);
         }
     }
+
+    private sealed record Parts(
+        PolicyRuntime Policy, PromptPreparer Preparer, ContinuousBatchDecoder Decoder, IKafkaProducer Producer, string CandidatesTopic,
+        IStateStore State, TrainerBacklogGate Backlog, GeneratorOptions Options, GeneratorInstruments Instruments, ILogger Logger);
 }

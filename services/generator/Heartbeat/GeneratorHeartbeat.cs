@@ -11,11 +11,18 @@ using Microsoft.Extensions.Options;
 namespace AlignStream.Generator.Heartbeat;
 
 /// <summary>Marks this generator live in the state store every <c>Generator:HeartbeatSeconds</c>, with what it serves and how busy it is.</summary>
+/// <param name="state">The state store.</param>
+/// <param name="options">Generator options.</param>
+/// <param name="policy">Resolves the policy at start (after configuration validation).</param>
+/// <param name="decoder">Resolves the decoder at start.</param>
+/// <param name="logger">The logger.</param>
 public sealed class GeneratorHeartbeat(
-    IStateStore state, IOptions<GeneratorOptions> options, PolicyRuntime policy, ContinuousBatchDecoder decoder, ILogger<GeneratorHeartbeat> logger) : BackgroundService
+    IStateStore state, IOptions<GeneratorOptions> options, Func<PolicyRuntime> policy, Func<ContinuousBatchDecoder> decoder, ILogger<GeneratorHeartbeat> logger) : BackgroundService
 {
     /// <summary>The heartbeat details written for this instance (JSON).</summary>
-    public string Details() => JsonSerializer.Serialize(new Dictionary<string, object>
+    public string Details() => Details(policy(), decoder());
+
+    private static string Details(PolicyRuntime policy, ContinuousBatchDecoder decoder) => JsonSerializer.Serialize(new Dictionary<string, object>
     {
         ["stage"] = "generator",
         ["policy_version"] = policy.Version,
@@ -29,12 +36,13 @@ public sealed class GeneratorHeartbeat(
     {
         var period = TimeSpan.FromSeconds(options.Value.HeartbeatSeconds);
         var id = options.Value.EffectiveGeneratorId;
+        var (served, batch) = (policy(), decoder());
         using var timer = new PeriodicTimer(period);
         do
         {
             try
             {
-                await state.BeatAsync(id, period * 3, Details(), stoppingToken).ConfigureAwait(false);
+                await state.BeatAsync(id, period * 3, Details(served, batch), stoppingToken).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {

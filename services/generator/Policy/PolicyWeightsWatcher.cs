@@ -14,20 +14,25 @@ namespace AlignStream.Generator.Policy;
 public sealed class PolicyWeightsWatcher : IHostedService, IDisposable
 {
     private static readonly TimeSpan StartCheckTimeout = TimeSpan.FromSeconds(60);
+    private readonly Func<WeightsWatcher> _create;
     private readonly ILogger _logger;
+    private WeightsWatcher? _watcher;
 
-    /// <summary>Wraps <paramref name="watcher"/>.</summary>
-    public PolicyWeightsWatcher(WeightsWatcher watcher, ILogger<PolicyWeightsWatcher> logger)
+    /// <summary>
+    /// Creates the hosted wrapper; <paramref name="create"/> builds the platform watcher (and so loads the policy)
+    /// at start, after the host validated the configuration, rather than when the hosted services are resolved.
+    /// </summary>
+    public PolicyWeightsWatcher(Func<WeightsWatcher> create, ILogger<PolicyWeightsWatcher> logger)
     {
-        Watcher = watcher ?? throw new ArgumentNullException(nameof(watcher));
+        _create = create ?? throw new ArgumentNullException(nameof(create));
         _logger = logger ?? throw new ArgumentNullException(nameof(logger));
     }
 
-    /// <summary>The platform watcher doing the work.</summary>
-    public WeightsWatcher Watcher { get; }
+    /// <summary>The platform watcher doing the work (created on start).</summary>
+    public WeightsWatcher Watcher => _watcher ??= _create();
 
-    /// <summary>Asks for a pointer check now.</summary>
-    public void Nudge() => Watcher.Nudge();
+    /// <summary>Asks for a pointer check now (ignored before start: the start itself checks).</summary>
+    public void Nudge() => _watcher?.Nudge();
 
     /// <inheritdoc />
     public async Task StartAsync(CancellationToken cancellationToken)
@@ -47,8 +52,8 @@ public sealed class PolicyWeightsWatcher : IHostedService, IDisposable
     }
 
     /// <inheritdoc />
-    public Task StopAsync(CancellationToken cancellationToken) => Watcher.StopAsync(cancellationToken);
+    public Task StopAsync(CancellationToken cancellationToken) => _watcher?.StopAsync(cancellationToken) ?? Task.CompletedTask;
 
     /// <inheritdoc />
-    public void Dispose() => Watcher.Dispose();
+    public void Dispose() => _watcher?.Dispose();
 }
