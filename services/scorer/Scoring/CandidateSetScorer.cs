@@ -73,6 +73,7 @@ public sealed class CandidateSetScorer
     public async Task HandleBatchAsync(IReadOnlyList<ConsumedRecord<CandidateSet>> records, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(records);
+        var batchClock = Stopwatch.StartNew();
         await _watcher.EnsureCheckedAsync(cancellationToken).ConfigureAwait(false);
         var work = await TakeNewAsync(records, cancellationToken).ConfigureAwait(false);
         if (work.Count == 0)
@@ -130,6 +131,14 @@ public sealed class CandidateSetScorer
         if (_options.Segments)
         {
             await ComputeSegmentsAsync(work, cancellationToken).ConfigureAwait(false);
+        }
+
+        // Time spent scoring, recorded on the sets for analysis (the batch's time up to publishing).
+        var scoreMs = batchClock.Elapsed.TotalMilliseconds;
+        foreach (var w in work)
+        {
+            w.Set.Timings ??= new Timings();
+            w.Set.Timings.ScoreMs = scoreMs;
         }
 
         // Build every output first, then publish them all and wait for the acknowledgements.

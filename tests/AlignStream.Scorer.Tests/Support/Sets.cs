@@ -25,6 +25,7 @@ public static class Sets
             PolicyVersionStart = 0,
             PolicyVersionEnd = 0,
             GeneratorId = "test-generator",
+            Timings = new Timings { QueueMs = 2, GenerateMs = 5 },
         };
         set.PromptTokens.AddRange(PromptTokens(prompt));
         set.PromptEmbedding.AddRange(embedding);
