@@ -77,6 +77,7 @@ public sealed class ConcurrentSwapTests(ITestOutputHelper output)
                 }
             }
         }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        var wall = System.Diagnostics.Stopwatch.StartNew();
         foreach (var r in requests)
         {
             decoder.Submit(r);
@@ -93,6 +94,7 @@ public sealed class ConcurrentSwapTests(ITestOutputHelper output)
             swapMs.Add(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds);
         }
         var outcomes = await Task.WhenAll(requests.Select(r => r.Completion.WaitAsync(TimeSpan.FromSeconds(120))));
+        wall.Stop();
         await stop.CancelAsync();
         await worker.WaitAsync(TimeSpan.FromSeconds(30));
 
@@ -111,7 +113,8 @@ public sealed class ConcurrentSwapTests(ITestOutputHelper output)
         {
             sorted = [.. steps.Order()];
         }
-        output.WriteLine($"steps {sorted.Length}, step median {sorted[sorted.Length / 2] * 1e3:F2} ms, p99 {sorted[(int)(sorted.Length * 0.99)] * 1e3:F2} ms, " +
+        output.WriteLine($"{all.Sum(c => c.Tokens.Length)} tokens in {wall.Elapsed.TotalSeconds:F2} s ({all.Sum(c => c.Tokens.Length) / wall.Elapsed.TotalSeconds:F0} tokens/s, 8 slots, config S); " +
+            $"steps {sorted.Length}, step median {sorted[sorted.Length / 2] * 1e3:F2} ms, p99 {sorted[(int)(sorted.Length * 0.99)] * 1e3:F2} ms, " +
             $"max {sorted[^1] * 1e3:F2} ms; longest gap between steps {instruments.LongestStepGapSeconds * 1e3:F2} ms; swap (load+verify+flip) {string.Join(", ", swapMs.Select(m => m.ToString("F1", System.Globalization.CultureInfo.InvariantCulture)))} ms");
     }
 }
