@@ -265,10 +265,6 @@ public sealed class ContinuousBatchDecoder
                 return; // the prompt goes into the next step
             }
             Take(next, s);
-            if (shared.AdmittedAt == 0)
-            {
-                shared.AdmittedAt = Stopwatch.GetTimestamp();
-            }
             shared.LeaderStep = stepNumber;
             shared.LeaderSlot = s;
             shared.LeaderRow = chunks;
@@ -294,7 +290,6 @@ public sealed class ContinuousBatchDecoder
         _session.Cache.Reset(slot);
         _slots[slot] = seq;
         seq.Slot = slot;
-        seq.Shared.Admitted++;
         if (seq.Shared.AdmittedAt == 0)
         {
             seq.Shared.AdmittedAt = Stopwatch.GetTimestamp();
@@ -401,8 +396,6 @@ public sealed class ContinuousBatchDecoder
         public long AdmittedAt { get; set; }
 
         public GeneratedCandidate[] Results { get; } = new GeneratedCandidate[request.Sampling.Candidates];
-
-        public int Admitted { get; set; }
 
         public int Finished { get; set; }
 
