@@ -43,7 +43,7 @@ public sealed class GeneratorInstruments
         _tokens = meter.CreateCounter<long>(MetricNames.Generator.TokensGenerated, "{token}", "Tokens sampled.");
         _weightLoads = meter.CreateCounter<long>(MetricNames.Generator.WeightLoads, "{version}", "Policy weight loads, by outcome.");
         _backpressureWaits = meter.CreateCounter<long>(MetricNames.Generator.BackpressureWaits, "{wait}", "Waits while the trainer backlog was above the bound.");
-        _generation = meter.CreateHistogram(MetricNames.Generator.GenerationDuration, "s", "Admission to publication of one candidate set.",
+        _generation = meter.CreateHistogram(MetricNames.Generator.GenerationDuration, "s", "Submission to the decode batch to acknowledged publication of one candidate set.",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = GenerationBuckets });
         _step = meter.CreateHistogram(MetricNames.Generator.DecodeStepDuration, "s", "One engine decode step.",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = StepBuckets });

@@ -93,7 +93,7 @@ public static class MetricNames
         /// <summary>Gauge of tokens sampled per second over the last second of decoding.</summary>
         public const string TokensPerSecond = "align_generator_tokens_per_second";
 
-        /// <summary>Histogram of time from a prompt's admission to its candidate set being published, unit s.</summary>
+        /// <summary>Histogram of time from a prompt's submission to the decode batch to its candidate set being acknowledged, unit s.</summary>
         public const string GenerationDuration = "align_generator_generation_duration";
 
         /// <summary>Histogram of one engine decode step (prefill chunks and one token per running sequence), unit s.</summary>
