@@ -41,15 +41,15 @@ public sealed class PolicyTrainer
         var referenceWeights = new ParameterSet(policy.Layout, "reference");
         referenceWeights.CopyFrom(policy.Weights);
         Reference = new LlamaModel(policy.Config, referenceWeights, policy.Threads);
-        Optimizer = new ResumableAdamW(policy.Layout.TotalSize, options.Adam);
+        Optimizer = new AdamW(policy.Layout.TotalSize, options.Adam);
         _rng = new Xoshiro256(options.Seed);
         if (options.SpoLambda > 0)
         {
             var spo = new SpoOptions { Classes = options.SpoClasses, Lambda = options.SpoLambda, SubsampleOneDegree = options.SpoSubsampleOneDegree };
             _corruptor = new SpoCorruptor(spo, tokenizer.Encode);
             Head = new SpoDegreeHead(options.SpoClasses, policy.Config.HiddenSize, (int)(Xoshiro256.DeriveSeed(options.Seed, "spo-head") & int.MaxValue));
-            HeadWeightOptimizer = new ResumableAdamW(Head.Weight.Length, options.Adam);
-            HeadBiasOptimizer = new ResumableAdamW(Head.Bias.Length, options.Adam);
+            HeadWeightOptimizer = new AdamW(Head.Weight.Length, options.Adam);
+            HeadBiasOptimizer = new AdamW(Head.Bias.Length, options.Adam);
         }
     }
 
@@ -60,16 +60,16 @@ public sealed class PolicyTrainer
     public LlamaModel Reference { get; }
 
     /// <summary>AdamW state of the policy.</summary>
-    public ResumableAdamW Optimizer { get; }
+    public AdamW Optimizer { get; }
 
     /// <summary>The SPO degree head, when SPO is on.</summary>
     public SpoDegreeHead? Head { get; }
 
     /// <summary>AdamW state of the head's weight matrix, when SPO is on.</summary>
-    public ResumableAdamW? HeadWeightOptimizer { get; }
+    public AdamW? HeadWeightOptimizer { get; }
 
     /// <summary>AdamW state of the head's bias, when SPO is on.</summary>
-    public ResumableAdamW? HeadBiasOptimizer { get; }
+    public AdamW? HeadBiasOptimizer { get; }
 
     /// <summary>Optimizer steps taken (restored from checkpoints).</summary>
     public long Step { get; set; }

@@ -11,13 +11,19 @@ public sealed class AdamW
 {
     /// <summary>Allocates the moments for <paramref name="layout"/>.</summary>
     public AdamW(ParameterLayout layout, AdamWOptions options)
+        : this((layout ?? throw new ArgumentNullException(nameof(layout))).TotalSize, options)
     {
-        ArgumentNullException.ThrowIfNull(layout);
+    }
+
+    /// <summary>Allocates the moments for a flat parameter vector of <paramref name="size"/> values (e.g. a head trained beside the model).</summary>
+    public AdamW(int size, AdamWOptions options)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(size);
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         Options = options;
-        M = new float[layout.TotalSize];
-        V = new float[layout.TotalSize];
+        M = new float[size];
+        V = new float[size];
     }
 
     /// <summary>Hyper-parameters.</summary>
@@ -32,10 +38,25 @@ public sealed class AdamW
     /// <summary>Steps taken so far.</summary>
     public long Step { get; private set; }
 
-    /// <summary>Applies one update to <paramref name="parameters"/> with gradients <paramref name="gradients"/> and learning rate <paramref name="lr"/>.</summary>
-    public void Update(float[] parameters, ReadOnlySpan<float> gradients, double lr)
+    /// <summary>
+    /// Restores moments and step count from a checkpoint, so a resumed run continues bit-identically (the bias
+    /// correction depends on the step).
+    /// </summary>
+    public void Restore(ReadOnlySpan<float> m, ReadOnlySpan<float> v, long step)
     {
-        ArgumentNullException.ThrowIfNull(parameters);
+        if (m.Length != M.Length || v.Length != V.Length)
+        {
+            throw new InvalidDataException($"optimizer state holds {m.Length}/{v.Length} moments; this model needs {M.Length}: the checkpoint belongs to another architecture");
+        }
+        ArgumentOutOfRangeException.ThrowIfNegative(step);
+        m.CopyTo(M);
+        v.CopyTo(V);
+        Step = step;
+    }
+
+    /// <summary>Applies one update to <paramref name="parameters"/> with gradients <paramref name="gradients"/> and learning rate <paramref name="lr"/>.</summary>
+    public void Update(Span<float> parameters, ReadOnlySpan<float> gradients, double lr)
+    {
         if (parameters.Length != M.Length || gradients.Length != M.Length)
         {
             throw new ArgumentException($"parameters ({parameters.Length}) and gradients ({gradients.Length}) must both hold {M.Length} values");

@@ -5,7 +5,7 @@ using AlignStream.Trainer.Training;
 
 namespace AlignStream.Trainer.Tests.Training;
 
-public sealed class ResumableAdamWTests
+public sealed class AdamWResumeTests
 {
     [Fact]
     public void Updates_match_the_engine_AdamW_bit_for_bit()
@@ -13,7 +13,7 @@ public sealed class ResumableAdamWTests
         var layout = new ParameterLayout(ToyModel.Config());
         var options = new AdamWOptions(WeightDecay: 0.01);
         var engine = new AdamW(layout, options);
-        var ours = new ResumableAdamW(layout.TotalSize, options);
+        var ours = new AdamW(layout.TotalSize, options);
         var a = Sequence(layout.TotalSize, 1);
         var b = (float[])a.Clone();
         for (var step = 0; step < 4; step++)
@@ -33,14 +33,14 @@ public sealed class ResumableAdamWTests
     {
         const int n = 1000;
         var options = new AdamWOptions();
-        var straight = new ResumableAdamW(n, options);
+        var straight = new AdamW(n, options);
         var p1 = Sequence(n, 9);
         for (var s = 0; s < 3; s++)
         {
             straight.Update(p1, Sequence(n, 20 + s), 0.01);
         }
         var p2 = (float[])p1.Clone();
-        var resumed = new ResumableAdamW(n, options);
+        var resumed = new AdamW(n, options);
         resumed.Restore(straight.M, straight.V, straight.Step);
         straight.Update(p1, Sequence(n, 30), 0.01);
         resumed.Update(p2, Sequence(n, 30), 0.01);
@@ -51,7 +51,7 @@ public sealed class ResumableAdamWTests
     [Fact]
     public void Restore_rejects_moments_of_another_size()
     {
-        var adam = new ResumableAdamW(10, new AdamWOptions());
+        var adam = new AdamW(10, new AdamWOptions());
         Assert.Throws<InvalidDataException>(() => adam.Restore(new float[9], new float[9], 1));
     }
 
