@@ -83,11 +83,12 @@ public sealed class ConcurrentSwapTests(ITestOutputHelper output)
             decoder.Submit(r);
         }
 
-        // Four swaps, each once the decode loop has moved on by 20 steps.
+        // Four swaps, at or after steps 10, 20, 30 and 40 of the 240 the work takes (absolute targets, so a slow swap
+        // on a busy machine can never wait for a step that will not come).
         var swapMs = new List<double>();
         for (var v = 1; v <= 4; v++)
         {
-            var target = decoder.StepCount + 20;
+            var target = 10L * v;
             await Eventually.WaitAsync(() => decoder.StepCount >= target, TimeSpan.FromSeconds(60), $"decoding to reach step {target} before swap {v}");
             var started = System.Diagnostics.Stopwatch.GetTimestamp();
             Assert.True(policy.TrySwap(folders[v % 2], v, out var reason), reason);
