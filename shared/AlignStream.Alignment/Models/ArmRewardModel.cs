@@ -185,15 +185,40 @@ public sealed class ArmRewardModel : IRewardModel
         }
     }
 
-    /// <summary>Sequence scores: the reward of each text's last token given its prefix (0 when there is nothing to score).</summary>
+    /// <summary>
+    /// Sequence scores in one packed forward: the reward of each text's last token given its prefix
+    /// (for an empty response that is the prompt's last token; 0 when the sequence is a single token).
+    /// </summary>
     public double[] Score(IReadOnlyList<RewardInput> batch)
     {
         ArgumentNullException.ThrowIfNull(batch);
-        return [.. batch.Select(i =>
+        if (batch.Count == 0)
         {
-            var r = TokenRewards(Encode(i).Tokens);
-            return r.Length == 0 ? 0.0 : r[^1];
-        })];
+            return [];
+        }
+        var encoded = batch.Select(i => Encode(i).Tokens).ToArray();
+        lock (_gate)
+        {
+            var session = new TrainingSession(Backbone, encoded.Length, encoded.Sum(e => e.Length), encoded.Max(e => e.Length));
+            foreach (var e in encoded)
+            {
+                session.Batch.Add(e);
+            }
+            session.Forward(forBackward: false);
+            var scores = new double[encoded.Length];
+            Span<float> one = stackalloc float[1];
+            for (var i = 0; i < encoded.Length; i++)
+            {
+                var tokens = encoded[i];
+                if (tokens.Length < 2)
+                {
+                    continue;
+                }
+                Head.Score(session.HiddenAt(i, tokens.Length - 2), [tokens[^1]], one);
+                scores[i] = one[0];
+            }
+            return scores;
+        }
     }
 
     /// <inheritdoc />

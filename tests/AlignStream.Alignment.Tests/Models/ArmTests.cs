@@ -1,3 +1,4 @@
+using Xunit.Abstractions;
 using AlignStream.Alignment.Decoding;
 using AlignStream.Alignment.Models;
 using AlignStream.Alignment.Rewards;
@@ -7,7 +8,7 @@ using AlignStream.Engine.Tokenization;
 
 namespace AlignStream.Alignment.Tests.Models;
 
-public sealed class ArmTests
+public sealed class ArmTests(ITestOutputHelper output)
 {
     /// <summary>A toy sequence-level teacher: the fraction of the response's letters that are 'a'.</summary>
     private sealed class LetterTeacher : IRewardModel
@@ -102,6 +103,7 @@ public sealed class ArmTests
             }
         }
         var after = trainer.Mse(texts.Take(8).ToList()) + trainer.Mse(texts.Skip(8).Take(8).ToList()) + trainer.Mse(texts.Skip(16).ToList());
+        output.WriteLine($"ARM distillation: mean cumulative MSE per batch {before / 3:F5} -> {after / 3:F5} after 15 epochs of 3 batches");
         Assert.True(after < 0.5 * before, $"cumulative MSE {before / 3:F5} -> {after / 3:F5}; expected at least halved");
         // The output embeddings the head reads stay frozen in the backbone too.
         Assert.Equal(frozenE, arm.Backbone.Weights.Data.AsSpan(arm.Backbone.Layout.LmHead, frozenE.Length).ToArray());
@@ -125,6 +127,8 @@ public sealed class ArmTests
             var got = await loaded.ScoreAsync(inputs, CancellationToken.None);
             Assert.Equal(expected[0], got[0], 5);
             Assert.Equal(expected[1], got[1], 5);
+            // The batched score is the teacher-forced reward of the last token.
+            Assert.Equal(arm.TokenRewards(arm.Encode(inputs[0]).Tokens)[^1], expected[0], 5);
             Assert.Equal(((ArmRewardModel)loaded).Head.Projection, arm.Head.Projection);
         }
         finally

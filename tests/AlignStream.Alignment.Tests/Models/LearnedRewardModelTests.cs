@@ -1,10 +1,11 @@
+using Xunit.Abstractions;
 using AlignStream.Alignment.Models;
 using AlignStream.Alignment.Rewards;
 using AlignStream.Engine.Tokenization;
 
 namespace AlignStream.Alignment.Tests.Models;
 
-public sealed class LearnedRewardModelTests
+public sealed class LearnedRewardModelTests(ITestOutputHelper output)
 {
     private static readonly string[] Fillers = ["the", "cat", "sat", "on", "a", "mat", "it", "was", "red", "sun", "day", "we", "ran", "far"];
 
@@ -44,6 +45,7 @@ public sealed class LearnedRewardModelTests
         }
         var after = BradleyTerryTrainer.Accuracy(model, heldOut);
         var last = trainer.Loss(train.Take(8).ToList());
+        output.WriteLine($"learned RM: held-out accuracy {before:F3} -> {after:F3}; batch loss {first:F4} -> {last:F4}");
         Assert.True(after >= 0.9, $"held-out accuracy after training is {after:F3} (before {before:F3}); expected >= 0.9");
         Assert.True(last < first, $"training loss did not fall: {first:F4} -> {last:F4}");
     }
