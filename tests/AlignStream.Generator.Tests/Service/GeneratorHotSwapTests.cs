@@ -83,6 +83,8 @@ public sealed class GeneratorHotSwapTests
         var options = new SamplingOptions { Temperature = 1f, MaxNewTokens = 10 };
         Assert.Equal(GeneratorHarness.Reference(v1Model, [.. after.PromptTokens], options, after.Candidates[0].SamplingSeed).Tokens, after.Candidates[0].Tokens);
 
+        await Eventually.WaitAsync(async () => GeneratorHarness.MetricValue(await harness.ScrapeAsync(), "align_weights_swaps_total", "kind=\"policy\"") == 1,
+            Wait, "the swap counter");
         var metrics = await harness.ScrapeAsync();
         Assert.Equal(1, GeneratorHarness.MetricValue(metrics, "align_generator_policy_version"));
         Assert.Equal(1, GeneratorHarness.MetricValue(metrics, "align_weights_swaps_total", "kind=\"policy\""));

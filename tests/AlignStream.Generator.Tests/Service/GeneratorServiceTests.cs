@@ -71,10 +71,11 @@ public sealed class GeneratorServiceTests
             }
         }
 
-        var live = await harness.State.ListLiveAsync();
-        Assert.Contains(live, h => h.Id == "gen-test");
+        await Eventually.WaitAsync(async () => (await harness.State.ListLiveAsync()).Any(h => h.Id == "gen-test"), Wait, "the generator's heartbeat");
+        // Counters move right after the acknowledgement, so a reader can see the last record a moment before them.
+        await Eventually.WaitAsync(async () => GeneratorHarness.MetricValue(await harness.ScrapeAsync(), "align_generator_candidate_sets_published_total") == 6,
+            Wait, "the published-sets counter reaching 6");
         var metrics = await harness.ScrapeAsync();
-        Assert.Equal(6, GeneratorHarness.MetricValue(metrics, "align_generator_candidate_sets_published_total"));
         Assert.Equal(16, GeneratorHarness.MetricValue(metrics, "align_generator_candidates_generated_total", "finish_reason=\"length\"")
             + (GeneratorHarness.MetricValue(metrics, "align_generator_candidates_generated_total", "finish_reason=\"stop\"") ?? 0));
         Assert.Equal(sets.Sum(s => s.Candidates.Sum(c => c.Tokens.Count)), GeneratorHarness.MetricValue(metrics, "align_generator_tokens_generated_total"));
