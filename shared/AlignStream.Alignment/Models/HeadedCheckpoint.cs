@@ -11,26 +11,56 @@ namespace AlignStream.Alignment.Models;
 /// </summary>
 internal static class HeadedCheckpoint
 {
-    /// <summary>Writes the folder; the heads are stored after the backbone under their given names.</summary>
+    /// <summary>
+    /// Writes the folder; the heads are stored after the backbone under their given names. Files go to a
+    /// sibling temporary folder that then replaces the target, so a reader never sees a half-written model.
+    /// </summary>
     public static void Save(string directory, LlamaModel backbone, ITokenizer? tokenizer, IEnumerable<TensorToWrite> heads, IReadOnlyDictionary<string, string> metadata)
     {
         ArgumentException.ThrowIfNullOrEmpty(directory);
-        Directory.CreateDirectory(directory);
-        var layout = backbone.Layout;
-        var data = backbone.Weights.Data;
-        var tensors = new List<TensorToWrite>();
-        foreach (var spec in layout.Specs)
+        var full = Path.TrimEndingDirectorySeparator(Path.GetFullPath(directory));
+        var parent = Path.GetDirectoryName(full) ?? throw new ArgumentException($"cannot save into a root folder: {directory}", nameof(directory));
+        Directory.CreateDirectory(parent);
+        var temp = Path.Combine(parent, "." + Path.GetFileName(full) + ".tmp-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(temp);
+        try
         {
-            var offset = layout.Offset(spec.Name);
-            tensors.Add(new TensorToWrite(spec.Name, spec.Shape, data.AsMemory(offset, (int)spec.ElementCount)));
+            var layout = backbone.Layout;
+            var data = backbone.Weights.Data;
+            var tensors = new List<TensorToWrite>();
+            foreach (var spec in layout.Specs)
+            {
+                var offset = layout.Offset(spec.Name);
+                tensors.Add(new TensorToWrite(spec.Name, spec.Shape, data.AsMemory(offset, (int)spec.ElementCount)));
+            }
+            tensors.AddRange(heads);
+            var meta = new Dictionary<string, string>(metadata, StringComparer.Ordinal) { ["format"] = "pt" };
+            SafeTensorsWriter.Write(Path.Combine(temp, CheckpointFolder.WeightsFileName), tensors, meta);
+            File.WriteAllText(Path.Combine(temp, CheckpointFolder.ConfigFileName), backbone.Config.ToJson());
+            if (tokenizer is BpeTokenizer bpe)
+            {
+                File.WriteAllText(Path.Combine(temp, CheckpointFolder.TokenizerFileName), bpe.SourceJson);
+            }
+            if (Directory.Exists(full))
+            {
+                // Keep the old folder until the new one is in place, then drop it.
+                var old = full + ".old-" + Guid.NewGuid().ToString("N");
+                Directory.Move(full, old);
+                Directory.Move(temp, full);
+                Directory.Delete(old, recursive: true);
+            }
+            else
+            {
+                Directory.Move(temp, full);
+            }
         }
-        tensors.AddRange(heads);
-        var meta = new Dictionary<string, string>(metadata, StringComparer.Ordinal) { ["format"] = "pt" };
-        SafeTensorsWriter.Write(Path.Combine(directory, CheckpointFolder.WeightsFileName), tensors, meta);
-        File.WriteAllText(Path.Combine(directory, CheckpointFolder.ConfigFileName), backbone.Config.ToJson());
-        if (tokenizer is BpeTokenizer bpe)
+        catch
         {
-            File.WriteAllText(Path.Combine(directory, CheckpointFolder.TokenizerFileName), bpe.SourceJson);
+            if (Directory.Exists(temp))
+            {
+                Directory.Delete(temp, recursive: true);
+            }
+            throw;
         }
     }
 

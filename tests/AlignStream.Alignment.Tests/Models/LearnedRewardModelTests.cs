@@ -88,6 +88,9 @@ public sealed class LearnedRewardModelTests(ITestOutputHelper output)
         try
         {
             model.Save(dir);
+            // Saving again over an existing folder replaces it whole.
+            model.Save(dir);
+            Assert.Equal(["config.json", "model.safetensors"], Directory.GetFiles(dir).Select(Path.GetFileName).Order(StringComparer.Ordinal));
             var registry = new RewardModelRegistry(dataRoot: "unused");
             EngineRewardModels.Register(registry, new EngineRewardModelOptions { LearnedPath = dir });
             var loaded = registry.Get("learned");
