@@ -17,7 +17,7 @@ public sealed class ArmDistillationTrainer
     private readonly ArmDistillationOptions _options;
     private readonly TrainingSession _session;
     private readonly AdamW _backboneOptimizer;
-    private readonly HeadAdam _headOptimizer;
+    private readonly AdamW _headOptimizer;
     private readonly float[] _headGrad;
     private readonly Random _random;
 
@@ -33,7 +33,7 @@ public sealed class ArmDistillationTrainer
         _backboneOptimizer = new AdamW(arm.Backbone.Layout, new AdamWOptions(Beta2: 0.95, Epsilon: 1e-12, WeightDecay: options.WeightDecay));
         var d = cfg.HiddenSize;
         _headGrad = new float[(d * d) + d];
-        _headOptimizer = new HeadAdam(_headGrad.Length, beta2: 0.95, epsilon: 1e-12);
+        _headOptimizer = new AdamW(_headGrad.Length, new AdamWOptions(Beta2: 0.95, Epsilon: 1e-12));
         _random = new Random(options.Seed);
     }
 

@@ -16,7 +16,7 @@ public sealed class BradleyTerryTrainer
     private readonly BradleyTerryOptions _options;
     private readonly TrainingSession _session;
     private readonly AdamW _backboneOptimizer;
-    private readonly HeadAdam _headOptimizer;
+    private readonly AdamW _headOptimizer;
     private readonly float[] _headGrad;
 
     /// <summary>A trainer for batches of up to <paramref name="maxPairs"/> pairs and <paramref name="maxTokens"/> tokens in all.</summary>
@@ -29,7 +29,7 @@ public sealed class BradleyTerryTrainer
         var cfg = model.Backbone.Config;
         _session = new TrainingSession(model.Backbone, 2 * maxPairs, maxTokens, Math.Min(maxTokens, cfg.MaxPositionEmbeddings));
         _backboneOptimizer = new AdamW(model.Backbone.Layout, new AdamWOptions(WeightDecay: options.WeightDecay));
-        _headOptimizer = new HeadAdam(cfg.HiddenSize + 1);
+        _headOptimizer = new AdamW(cfg.HiddenSize + 1, new AdamWOptions());
         _headGrad = new float[cfg.HiddenSize + 1];
     }
 
