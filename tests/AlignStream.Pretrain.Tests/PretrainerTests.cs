@@ -108,6 +108,7 @@ public sealed class PretrainerTests
             Assert.True(double.IsFinite(root.GetProperty("final_train_loss").GetDouble()));
             Assert.True(double.IsFinite(root.GetProperty("final_heldout_loss").GetDouble()));
             Assert.True(root.GetProperty("duration_s").GetDouble() > 0);
+            Assert.InRange(root.GetProperty("arith_greedy_accuracy").GetDouble(), 0, 1);
             var split = root.GetProperty("corpus");
             Assert.Equal(8, split.GetProperty("train_files").GetInt32());
             Assert.Equal(["ca04", "ca09"], split.GetProperty("held_out_files").EnumerateArray().Select(e => e.GetString()));
@@ -119,6 +120,14 @@ public sealed class PretrainerTests
         {
             Directory.Delete(parent, recursive: true);
         }
+    }
+
+    [Fact]
+    public void Arithmetic_probe_gives_an_untrained_model_no_exact_answers()
+    {
+        // A random model spreads its mass over 260 tokens: an exact answer followed by a non-digit is vanishingly rare.
+        var untrained = LlamaModel.CreateRandom(Tiny, 1);
+        Assert.Equal(0.0, ArithmeticProbe.GreedyAccuracy(untrained, 20, seed: 4));
     }
 
     [Theory]

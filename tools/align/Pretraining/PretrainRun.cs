@@ -13,6 +13,33 @@ namespace AlignStream.Cli.Pretraining;
 /// </summary>
 public static class PretrainRun
 {
+    /// <summary>Problems in the greedy arithmetic check recorded in pretrain.json.</summary>
+    public const int ArithmeticProbeSize = 200;
+
+    /// <summary>
+    /// The cached base model under <paramref name="repoRoot"/> (`.cache/models/base`), built with the default
+    /// budget of `align pretrain` first when it is missing. For `align up` on a fresh machine.
+    /// </summary>
+    public static string EnsureBaseModel(string repoRoot, ProgressReporter reporter, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(repoRoot);
+        var path = Hosting.BaseModel.CachedPath(repoRoot);
+        if (File.Exists(Path.Combine(path, "model.safetensors")))
+        {
+            return path;
+        }
+        var options = new PretrainOptions
+        {
+            Config = Engine.IO.LlamaConfig.PresetS(),
+            Minutes = Commands.PretrainCommand.DefaultMinutes,
+            Threads = Math.Clamp(Environment.ProcessorCount, 1, 4),
+        };
+        reporter.Note($"no cached base model: building one ({options.Minutes} minutes; later runs reuse {path})");
+        var inv = System.Globalization.CultureInfo.InvariantCulture;
+        Execute(options, path, string.Create(inv, $"align up (first run: align pretrain --minutes {options.Minutes} --threads {options.Threads})"), reporter, cancellationToken: cancellationToken);
+        return path;
+    }
+
     /// <summary>Trains with <paramref name="options"/> and writes the folder <paramref name="outDirectory"/>; returns its record.</summary>
     public static PretrainRecord Execute(PretrainOptions options, string outDirectory, string command, ProgressReporter reporter,
         BrownCorpus? corpus = null, CancellationToken cancellationToken = default)
@@ -27,6 +54,12 @@ public static class PretrainRun
         reporter.Note($"config {options.ConfigName}: {options.Config}; {(options.Steps is { } s ? $"{s} steps" : $"{options.Minutes} minutes")}, seed {options.Seed}, {options.Threads} threads");
         var result = Pretrainer.Train(options, corpus.TrainSentences, corpus.HeldOutSentencesList, reporter.Report, cancellationToken);
 
+        if (result.SkippedSteps > 0)
+        {
+            reporter.Note($"{result.SkippedSteps} step(s) had a non-finite loss or gradient and were skipped (recorded as skipped_steps)");
+        }
+        var arithmetic = ArithmeticProbe.GreedyAccuracy(result.Model, ArithmeticProbeSize, options.Seed);
+        reporter.Note($"greedy exact answers on {ArithmeticProbeSize} fresh arithmetic problems: {arithmetic:P1}");
         var full = Path.GetFullPath(outDirectory).TrimEnd(Path.DirectorySeparatorChar);
         var parent = Path.GetDirectoryName(full) ?? throw new ArgumentException($"cannot write into a root folder: {outDirectory}", nameof(outDirectory));
         Directory.CreateDirectory(parent);
@@ -44,6 +77,7 @@ public static class PretrainRun
                 options.BatchRows,
                 options.Config.MaxPositionEmbeddings,
                 result.Tokens,
+                result.SkippedSteps,
                 options.LearningRate,
                 result.WarmupSteps,
                 options.Threads,
@@ -51,6 +85,7 @@ public static class PretrainRun
                 result.InitialHeldOutLoss,
                 result.FinalTrainLoss,
                 result.FinalHeldOutLoss,
+                arithmetic,
                 result.TrainSeconds,
                 total.Elapsed.TotalSeconds,
                 result.TrainSeconds > 0 ? result.Tokens / result.TrainSeconds : 0,

@@ -18,7 +18,8 @@ public sealed record PretrainResult(
     IReadOnlyList<HeldOutPoint> HeldOut,
     double TrainSeconds,
     double ArithmeticTokenShare,
-    int Epochs);
+    int Epochs,
+    int SkippedSteps);
 
 /// <summary>
 /// Next-byte pretraining: mean cross-entropy over every scored token of a packed batch, AdamW with
@@ -30,6 +31,9 @@ public static class Pretrainer
 {
     /// <summary>Steps timed before a time budget becomes a step count (they lie inside the warmup).</summary>
     public const int PlanningSteps = 10;
+
+    /// <summary>Consecutive non-finite batches tolerated before the run stops.</summary>
+    public const int MaxSkippedInARow = 5;
 
     /// <summary>Trains a fresh model on <paramref name="train"/> sentences, measuring held-out loss on <paramref name="heldOut"/>.</summary>
     public static PretrainResult Train(PretrainOptions options, IReadOnlyList<string> train, IReadOnlyList<string> heldOut,
@@ -69,17 +73,37 @@ public static class Pretrainer
         var recent = new Queue<double>();
         var lastHeldOut = initialHeldOut;
         long tokens = 0;
+        int skipped = 0, skippedInARow = 0;
         for (var step = 0; step < steps; step++)
         {
             cancellationToken.ThrowIfCancellationRequested();
             packer.FillBatch(session.Batch, options.BatchRows);
             var loss = ForwardBackward(session);
-            GradientClipping.ClipGlobalNorm(session.Gradients.Data, options.ClipNorm);
+            var norm = GradientClipping.ClipGlobalNorm(session.Gradients.Data, options.ClipNorm);
+            if (!double.IsFinite(loss) || !double.IsFinite(norm))
+            {
+                // A non-finite batch must not reach the weights: skip its update (it is counted and recorded),
+                // and stop when it keeps happening, since then the weights themselves have gone bad.
+                skipped++;
+                if (++skippedInARow > MaxSkippedInARow)
+                {
+                    var b = session.Batch;
+                    throw new InvalidOperationException(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                        $"step {step + 1}: loss {loss}, gradient norm {norm} for {skippedInARow} steps in a row ({b.Count} sequences, {b.TokenCount} tokens, longest {b.MaxLength}); lower --lr or try another --seed"));
+                }
+            }
+            else
+            {
+                skippedInARow = 0;
+            }
             var lr = schedule.At(step);
-            adam.Update(model.Weights.Data, session.Gradients.Data, lr);
+            if (skippedInARow == 0)
+            {
+                adam.Update(model.Weights.Data, session.Gradients.Data, lr);
+                recent.Enqueue(loss);
+            }
             tokens += session.Batch.TokenCount;
-            recent.Enqueue(loss);
-            if (recent.Count > 20)
+            while (recent.Count > 20)
             {
                 recent.Dequeue();
             }
@@ -101,13 +125,13 @@ public static class Pretrainer
             if (evaluate)
             {
                 lastHeldOut = Evaluate(session, evalBatches);
-                points.Add(new HeldOutPoint(done, tokens, recent.Average(), lastHeldOut, clock.Elapsed.TotalSeconds));
+                points.Add(new HeldOutPoint(done, tokens, recent.Count > 0 ? recent.Average() : loss, lastHeldOut, clock.Elapsed.TotalSeconds));
             }
-            progress?.Invoke(new PretrainProgress(done, planning ? 0 : steps, tokens, loss, recent.Average(), points.Count > 0 ? lastHeldOut : null, evaluate, lr, clock.Elapsed.TotalSeconds));
+            progress?.Invoke(new PretrainProgress(done, planning ? 0 : steps, tokens, loss, recent.Count > 0 ? recent.Average() : loss, points.Count > 0 ? lastHeldOut : null, evaluate, lr, clock.Elapsed.TotalSeconds));
         }
         var trainLoss = recent.Count > 0 ? recent.Average() : double.NaN;
         return new PretrainResult(model, steps, warmup, tokens, trainLoss, initialHeldOut, lastHeldOut, points, clock.Elapsed.TotalSeconds,
-            stream.TotalTokens > 0 ? (double)stream.ArithmeticTokens / stream.TotalTokens : 0, Math.Max(stream.Epoch, 0));
+            stream.TotalTokens > 0 ? (double)stream.ArithmeticTokens / stream.TotalTokens : 0, Math.Max(stream.Epoch, 0), skipped);
     }
 
     /// <summary>Mean next-token loss (nats per token) of <paramref name="model"/> over the given documents, packed into rows of the context.</summary>
