@@ -1,4 +1,5 @@
 using AlignStream.Alignment.JsonLines;
+using AlignStream.Alignment.Models;
 using AlignStream.Alignment.Rewards;
 
 namespace AlignStream.Cli.Commands;
@@ -13,7 +14,7 @@ public sealed class RewardCommand : ICommand
     public string Name => "reward";
 
     /// <inheritdoc />
-    public string Summary => "reward --rm afinn|vader|toxicity|arith|length --input FILE.jsonl [--batch N] [--target-length N]";
+    public string Summary => "reward --rm afinn|vader|toxicity|arith|length|learned|arm --input FILE.jsonl [--batch N] [--target-length N] [--learned-path DIR] [--arm-path DIR]";
 
     /// <inheritdoc />
     public async Task<int> RunAsync(CliArgs args, CancellationToken cancellationToken)
@@ -24,6 +25,7 @@ public sealed class RewardCommand : ICommand
         var batch = args.Int("batch", RewardJsonLines.DefaultBatchSize);
         var data = args.String("data");
         var length = new LengthRewardOptions { Target = args.Int("target-length", new LengthRewardOptions().Target) };
+        var engineModels = new EngineRewardModelOptions { LearnedPath = args.String("learned-path"), ArmPath = args.String("arm-path") };
         SelectCommand.RejectUnknown(args);
         if (batch < 1)
         {
@@ -32,7 +34,10 @@ public sealed class RewardCommand : ICommand
         IRewardModel model;
         try
         {
-            model = new RewardModelRegistry(data, length).Get(name);
+            var registry = new RewardModelRegistry(data, length);
+            // The model-backed reward models (a trained folder each) are offered when their folder is given.
+            EngineRewardModels.Register(registry, engineModels);
+            model = registry.Get(name);
         }
         catch (ArgumentException e)
         {
