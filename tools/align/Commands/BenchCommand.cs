@@ -12,15 +12,19 @@ public sealed class BenchCommand : ICommand
     public string Name => "bench";
 
     /// <inheritdoc />
-    public string Summary => "bench engine [--json] [--threads 2] [--repeats 3] [--configs S,M] [--no-torch]";
+    public string Summary => "bench engine [--json] [--threads 2] [--repeats 3] [--configs S,M] [--no-torch] | bench loop [--seconds 90] [--model DIR] [--rate 8]";
 
     /// <inheritdoc />
     public Task<int> RunAsync(CliArgs args, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(args);
+        if (args.Positional.Count > 0 && args.Positional[0] == "loop")
+        {
+            return RunLoopAsync(args, cancellationToken);
+        }
         if (args.Positional.Count == 0 || args.Positional[0] != "engine")
         {
-            throw new UsageException("expected `bench engine [--json] [--threads N]`");
+            throw new UsageException("expected `bench engine [--json] [--threads N]` or `bench loop [--seconds S] [--model DIR] [--json]`");
         }
         var json = args.Flag("json");
         var threads = args.Int("threads", 2);
@@ -47,5 +51,40 @@ public sealed class BenchCommand : ICommand
         var report = bench.Run();
         Console.WriteLine(json ? EngineBenchmark.ToJson(report) : report.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }));
         return Task.FromResult(0);
+    }
+
+    private static async Task<int> RunLoopAsync(CliArgs args, CancellationToken cancellationToken)
+    {
+        var seconds = args.Double("seconds", 90);
+        var rate = args.Int("rate", 8);
+        var model = args.String("model");
+        _ = args.Flag("json");
+        LogprobsCommand.RejectUnread(args);
+        if (seconds <= 0 || rate < 1)
+        {
+            throw new UsageException("--seconds must be positive and --rate at least 1");
+        }
+        var runDirectory = Path.Combine(Path.GetTempPath(), "align-bench-loop-" + Guid.NewGuid().ToString("N")[..8]);
+        Directory.CreateDirectory(runDirectory);
+        try
+        {
+            var (modelPath, origin) = Hosting.BaseModel.Resolve(model, runDirectory, seed: 1234);
+            Console.Error.WriteLine($"bench: loop for {seconds:F0} s at {rate} prompts/s on {origin}");
+            var bench = new Hosting.LoopBenchmark
+            {
+                ModelPath = modelPath,
+                RunDirectory = runDirectory,
+                Duration = TimeSpan.FromSeconds(seconds),
+                PromptsPerSecond = rate,
+                Progress = line => Console.Error.WriteLine("bench: " + line),
+            };
+            var report = await bench.RunAsync(cancellationToken);
+            Console.WriteLine(report.ToJsonString());
+            return 0;
+        }
+        finally
+        {
+            Directory.Delete(runDirectory, recursive: true);
+        }
     }
 }
