@@ -23,8 +23,8 @@ public sealed record PretrainOptions
     /// <summary>Rows of up to the context length per step.</summary>
     public int BatchRows { get; init; } = 8;
 
-    /// <summary>Peak learning rate.</summary>
-    public double LearningRate { get; init; } = 2e-3;
+    /// <summary>Peak learning rate. At 2e-3 without weight decay config S's attention scores outgrew the engine's softmax (NaN near step 140).</summary>
+    public double LearningRate { get; init; } = 1.5e-3;
 
     /// <summary>Linear warmup steps (capped at a tenth of the run).</summary>
     public int WarmupSteps { get; init; } = 30;
@@ -32,8 +32,8 @@ public sealed record PretrainOptions
     /// <summary>Cosine decays to this fraction of the peak.</summary>
     public double MinLearningRateRatio { get; init; } = 0.1;
 
-    /// <summary>AdamW decoupled weight decay.</summary>
-    public double WeightDecay { get; init; }
+    /// <summary>AdamW decoupled weight decay; it also keeps query/key weights, and so attention scores, bounded.</summary>
+    public double WeightDecay { get; init; } = 0.1;
 
     /// <summary>Global gradient-norm clip.</summary>
     public double ClipNorm { get; init; } = 1.0;

@@ -30,7 +30,7 @@ public sealed record PretrainResult(
 public static class Pretrainer
 {
     /// <summary>Steps timed before a time budget becomes a step count (they lie inside the warmup).</summary>
-    public const int PlanningSteps = 10;
+    public const int PlanningSteps = 20;
 
     /// <summary>Consecutive non-finite batches tolerated before the run stops.</summary>
     public const int MaxSkippedInARow = 5;
@@ -89,7 +89,7 @@ public static class Pretrainer
                 {
                     var b = session.Batch;
                     throw new InvalidOperationException(string.Create(System.Globalization.CultureInfo.InvariantCulture,
-                        $"step {step + 1}: loss {loss}, gradient norm {norm} for {skippedInARow} steps in a row ({b.Count} sequences, {b.TokenCount} tokens, longest {b.MaxLength}); lower --lr or try another --seed"));
+                        $"step {step + 1}: loss {loss}, gradient norm {norm} for {skippedInARow} steps in a row ({b.Count} sequences, {b.TokenCount} tokens, longest {b.MaxLength}); the weights give non-finite activations: lower --lr or raise --weight-decay"));
                 }
             }
             else
