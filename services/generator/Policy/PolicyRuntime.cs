@@ -88,46 +88,33 @@ public sealed class PolicyRuntime
                     reason = $"{directory}: its config describes a different architecture than the served model ({folder.Config} vs {Model.Config})";
                     return false;
                 }
-                var gateHeld = false;
-                string? loadFailure = null;
-                bool flipped;
+                bool loaded;
                 try
                 {
-                    flipped = Model.Store.LoadAndFlip(standby =>
-                    {
-                        folder.ReadAllInto(standby.Data);
-                        // A quick check outside the gate, so a bad file is refused without touching decoding:
-                        // any NaN or infinity makes the sum non-finite (the store's exact scan runs again under the gate).
-                        if (!float.IsFinite(TensorPrimitives.Sum(standby.Data)) && !AllFinite(standby.Data))
-                        {
-                            loadFailure = $"version {version} holds non-finite weights";
-                            throw new InvalidDataException(loadFailure);
-                        }
-                        _pass.Enter();
-                        gateHeld = true;
-                    }, version.ToString(System.Globalization.CultureInfo.InvariantCulture), out reason);
-                    if (flipped)
-                    {
-                        Interlocked.Exchange(ref _version, version);
-                    }
-                }
-                catch (InvalidDataException) when (loadFailure is not null)
-                {
-                    reason = loadFailure;
-                    return false;
+                    // Reading and checking the file happens beside decoding; only the flip waits for a pass boundary.
+                    loaded = Model.Store.TryLoadStandby(standby => folder.ReadAllInto(standby.Data),
+                        version.ToString(System.Globalization.CultureInfo.InvariantCulture), out reason);
                 }
                 catch (Exception e) when (e is CheckpointFormatException or IOException)
                 {
                     reason = $"{directory}: {e.Message}";
                     return false;
                 }
+                if (!loaded)
+                {
+                    return false;
+                }
+                _pass.Enter();
+                try
+                {
+                    Model.Store.Flip();
+                    Interlocked.Exchange(ref _version, version);
+                }
                 finally
                 {
-                    if (gateHeld)
-                    {
-                        _pass.Exit();
-                    }
+                    _pass.Exit();
                 }
+                var flipped = true;
                 if (flipped)
                 {
                     Swapped?.Invoke(version);
@@ -135,17 +122,5 @@ public sealed class PolicyRuntime
                 return flipped;
             }
         }
-    }
-
-    private static bool AllFinite(ReadOnlySpan<float> values)
-    {
-        foreach (var v in values)
-        {
-            if (!float.IsFinite(v))
-            {
-                return false;
-            }
-        }
-        return true;
     }
 }

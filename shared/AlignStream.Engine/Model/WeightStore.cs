@@ -11,6 +11,7 @@ public sealed class WeightStore
 {
     private ParameterSet _current;
     private ParameterSet _standby;
+    private bool _standbyReady;
 
     /// <summary>Wraps the initial weights and allocates the standby buffer.</summary>
     public WeightStore(ParameterSet initial)
@@ -24,27 +25,51 @@ public sealed class WeightStore
     public ParameterSet Current => Volatile.Read(ref _current);
 
     /// <summary>
-    /// Fills the standby buffer with <paramref name="load"/>, checks every value is finite, then flips.
-    /// Returns false (and keeps the current weights) when verification fails. Not for concurrent writers:
-    /// one loader at a time (the caller serialises swaps).
+    /// Loads a new version into the standby buffer and checks that every weight is finite, without touching the
+    /// version being served. Call <see cref="Flip"/> afterwards (between two passes) to serve it. One loader at a time.
     /// </summary>
-    public bool LoadAndFlip(Action<ParameterSet> load, string version, out string? reason)
+    public bool TryLoadStandby(Action<ParameterSet> load, string version, out string? reason)
     {
         ArgumentNullException.ThrowIfNull(load);
         var standby = _standby;
+        _standbyReady = false;
         load(standby);
-        for (var i = 0; i < standby.Data.Length; i++)
+        if (!float.IsFinite(System.Numerics.Tensors.TensorPrimitives.Sum(standby.Data)))
         {
-            if (!float.IsFinite(standby.Data[i]))
-            {
-                reason = $"weight {i} of version {version} is not finite; keeping version {Current.Version}";
-                return false;
-            }
+            // A NaN or an infinity anywhere makes the sum non-finite (an overflowing sum of finite weights is
+            // refused too, which no trained checkpoint comes near).
+            reason = $"version {version} holds weights that are not finite; keeping version {Current.Version}";
+            return false;
         }
         standby.Version = version;
-        var old = Interlocked.Exchange(ref _current, standby);
-        _standby = old;
+        _standbyReady = true;
         reason = null;
+        return true;
+    }
+
+    /// <summary>
+    /// Serves the version loaded by <see cref="TryLoadStandby"/>: one reference exchange, cheap enough to run between
+    /// two decode steps. The previous buffer becomes the next standby.
+    /// </summary>
+    public void Flip()
+    {
+        if (!_standbyReady)
+        {
+            throw new InvalidOperationException("nothing verified in the standby buffer: call TryLoadStandby first");
+        }
+        _standbyReady = false;
+        var old = Interlocked.Exchange(ref _current, _standby);
+        _standby = old;
+    }
+
+    /// <summary>Loads, verifies and flips in one call, for callers with no pass boundary to respect.</summary>
+    public bool LoadAndFlip(Action<ParameterSet> load, string version, out string? reason)
+    {
+        if (!TryLoadStandby(load, version, out reason))
+        {
+            return false;
+        }
+        Flip();
         return true;
     }
 }
