@@ -87,4 +87,27 @@ public sealed class EngineCliTests : IDisposable
         Assert.Contains(gradients[name].Data, g => g != 0);
         Assert.NotNull(LlamaModel.Load(outDir));
     }
+
+    [Fact]
+    public void A_checkpoint_written_by_the_engine_scores_the_same_in_an_independent_PyTorch_Llama()
+    {
+        var result = Run("logprobs", "--model", _model, "--prompt", "Hello", "--text", " world, again.", "--json");
+        int[] prompt = [.. result.GetProperty("prompt_tokens").EnumerateArray().Select(t => t.GetInt32())];
+        int[] text = [.. result.GetProperty("tokens").EnumerateArray().Select(t => t.GetInt32())];
+        var engine = result.GetProperty("logprobs").EnumerateArray().Select(t => t.GetDouble()).ToArray();
+
+        // Debian's python3-torch (installed by ./align setup) runs the reference Llama of tools/golden.
+        var script = Path.Combine(RepoPaths.Root, "tools", "golden", "torch_logprobs.py");
+        var (code, output) = ServerProcess.RunToEnd("/usr/bin/python3",
+            [script, _model, JsonSerializer.Serialize(prompt.Concat(text)), prompt.Length.ToString(System.Globalization.CultureInfo.InvariantCulture)],
+            TimeSpan.FromSeconds(120));
+        Assert.True(code == 0, output);
+        var torch = JsonDocument.Parse(output.Split('\n').Last(l => l.StartsWith('{'))).RootElement.GetProperty("logprobs")
+            .EnumerateArray().Select(t => t.GetDouble()).ToArray();
+        Assert.Equal(engine.Length, torch.Length);
+        for (var i = 0; i < engine.Length; i++)
+        {
+            Assert.True(Math.Abs(engine[i] - torch[i]) < 1e-4, $"token {i}: engine {engine[i]} vs torch {torch[i]}");
+        }
+    }
 }
