@@ -89,7 +89,7 @@ public static unsafe class Attention
                     for (var r = 0; r < rep; r++)
                     {
                         var row = new Span<float>(s + (r * total), total);
-                        TensorPrimitives.SoftMax(row, row);
+                        Softmax(row);
                     }
                     Gemm.Sgemm(false, false, rep, headSize, total, 1f, s, total, vg, kw, 0f, y + (g * rep * headSize), headSize);
                     continue;
@@ -102,7 +102,7 @@ public static unsafe class Attention
                     {
                         var visible = past + i + 1;
                         var row = new Span<float>(s + ((long)i * total), total);
-                        TensorPrimitives.SoftMax(row[..visible], row[..visible]);
+                        Softmax(row[..visible]);
                         row[visible..].Clear();
                     }
                     Gemm.Sgemm(false, false, n, headSize, total, 1f, s, total, vg, kw, 0f, y + (h * headSize), qw);
@@ -180,7 +180,7 @@ public static unsafe class Attention
             for (var i = 0; i < l; i++)
             {
                 var row = new Span<float>(pr + ((long)i * l), l);
-                TensorPrimitives.SoftMax(row[..(i + 1)], row[..(i + 1)]);
+                Softmax(row[..(i + 1)]);
                 row[(i + 1)..].Clear();
             }
             Gemm.Sgemm(false, false, l, headSize, l, 1f, pr, l, vg, kw, 0f, yh, qw);
@@ -298,5 +298,21 @@ public static unsafe class Attention
         public float* DQ { get; } = dq;
         public float* DK { get; } = dk;
         public float* DV { get; } = dv;
+    }
+
+    /// <summary>
+    /// In-place softmax shifted by the row maximum. TensorPrimitives.SoftMax exponentiates the raw scores, which
+    /// overflows to infinity (then NaN) once attention logits pass about 88 — reachable in training at high LR.
+    /// </summary>
+    private static void Softmax(Span<float> row)
+    {
+        if (row.IsEmpty)
+        {
+            return;
+        }
+        var max = TensorPrimitives.Max(row);
+        TensorPrimitives.Subtract(row, max, row);
+        TensorPrimitives.Exp(row, row);
+        TensorPrimitives.Divide(row, TensorPrimitives.Sum(row), row);
     }
 }

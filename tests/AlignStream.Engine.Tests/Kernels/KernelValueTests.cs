@@ -176,4 +176,34 @@ public sealed class KernelValueTests
         }
         TestData.AssertClose(y, full, 1e-5, 1e-4, "cached attention");
     }
+
+    [Fact]
+    public unsafe void Attention_stays_finite_when_scores_are_far_past_exp_overflow()
+    {
+        // Scores of several hundred (exp overflows float32 past ~88) occur in training at high learning rates.
+        var rng = new Random(8);
+        const int heads = 2, kv = 1, hs = 8, l = 12;
+        var q = TestData.Random(rng, l * heads * hs, 40f);
+        var k = TestData.Random(rng, l * kv * hs, 40f);
+        var v = TestData.Random(rng, l * kv * hs);
+        var naive = new float[l * heads * hs];
+        Attention.ForwardNaive(naive, q, k, v, l, heads, kv, hs);
+        Assert.All(naive, x => Assert.True(float.IsFinite(x)));
+
+        var y = new float[l * heads * hs];
+        var probs = new float[Attention.ProbsSize([l], heads)];
+        Attention.Forward(y, probs, q, k, v, [0], [l], 1, heads, kv, hs, 1);
+        TestData.AssertClose(y, naive, 1e-4, 1e-4, "packed attention with huge scores");
+
+        var cached = new float[l * heads * hs];
+        fixed (float* py = cached, pq = q, pk = k, pv = v)
+        {
+            Attention.ForwardCached(py, pq, pk, pv, 0, 5, heads, kv, hs);
+            for (var t = 5; t < l; t++)
+            {
+                Attention.ForwardCached(py + (t * heads * hs), pq + (t * heads * hs), pk, pv, t, 1, heads, kv, hs);
+            }
+        }
+        TestData.AssertClose(cached, naive, 1e-4, 1e-4, "cached attention with huge scores");
+    }
 }
