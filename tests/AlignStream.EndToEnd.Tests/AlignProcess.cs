@@ -114,6 +114,18 @@ public sealed partial class AlignProcess : IDisposable
         return _process.ExitCode;
     }
 
+    /// <summary>Waits for the process to exit and for its output to be fully read; false on timeout.</summary>
+    public bool WaitForExit(TimeSpan timeout)
+    {
+        if (!_process.WaitForExit(timeout))
+        {
+            return false;
+        }
+        // The parameterless overload also waits for the asynchronous output readers to reach end of stream.
+        _process.WaitForExit();
+        return true;
+    }
+
     /// <summary>Sends SIGKILL: a crash the process cannot react to.</summary>
     public void KillHard()
     {

@@ -45,19 +45,9 @@ public sealed class UpCommandTests : IDisposable
     public void A_wrong_configuration_value_exits_non_zero_naming_the_field(string arg, string field)
     {
         using var up = AlignProcess.StartAlign(_temp.Path, "up", arg, "--run-dir", Path.Combine(_temp.Path, "bad"));
-        Assert.True(WaitExit(up, TimeSpan.FromSeconds(60)), "align up with a bad value did not exit:\n" + up.Tail());
+        Assert.True(up.WaitForExit(TimeSpan.FromSeconds(60)), "align up with a bad value did not exit:\n" + up.Tail());
         Assert.NotEqual(0, up.ExitCode);
-        Assert.Contains(field, up.Tail(), StringComparison.Ordinal);
-        Assert.Contains("configuration error", up.Tail(), StringComparison.Ordinal);
-    }
-
-    private static bool WaitExit(AlignProcess p, TimeSpan timeout)
-    {
-        var until = DateTime.UtcNow + timeout;
-        while (!p.HasExited && DateTime.UtcNow < until)
-        {
-            Thread.Sleep(50);
-        }
-        return p.HasExited;
+        Assert.Contains(field, up.Tail(400), StringComparison.Ordinal);
+        Assert.Contains("configuration error", up.Tail(400), StringComparison.Ordinal);
     }
 }

@@ -38,7 +38,7 @@ public sealed class WeightStore
         {
             // A NaN or an infinity anywhere makes the sum non-finite (an overflowing sum of finite weights is
             // refused too, which no trained checkpoint comes near).
-            reason = $"version {version} holds weights that are not finite; keeping version {Current.Version}";
+            reason = $"version {version} holds non-finite weights (a weight is not finite: NaN or infinity); keeping version {Current.Version}";
             return false;
         }
         standby.Version = version;
