@@ -16,9 +16,7 @@ public sealed class AlgorithmCliTests : IDisposable
 
     public AlgorithmCliTests()
     {
-        _model = Path.Combine(_temp.Path, "model");
-        var config = LlamaConfig.PresetS() with { HiddenSize = 64, NumHiddenLayers = 2, NumAttentionHeads = 4, NumKeyValueHeads = 2, IntermediateSize = 128, HeadDim = 16, MaxPositionEmbeddings = 128 };
-        LlamaModel.CreateRandom(config, seed: 9, std: 0.2f).Save(_model, ByteTokenizer.Instance);
+        _model = TinyModel.Save(Path.Combine(_temp.Path, "model"), seed: 9, std: 0.2f);
     }
 
     public void Dispose() => _temp.Dispose();

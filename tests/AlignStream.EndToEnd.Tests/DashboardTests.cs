@@ -1,7 +1,4 @@
 using System.Text.Json;
-using AlignStream.Engine.IO;
-using AlignStream.Engine.Model;
-using AlignStream.Engine.Tokenization;
 using AlignStream.Platform.Tests.Fixtures;
 
 namespace AlignStream.EndToEnd.Tests;
@@ -36,9 +33,7 @@ public sealed class DashboardTests : IDisposable
             .ToList();
         Assert.All(MustHaveData, title => Assert.Contains(panels, p => p.Title == title));
 
-        var model = Path.Combine(_temp.Path, "model");
-        var config = LlamaConfig.PresetS() with { HiddenSize = 64, NumHiddenLayers = 2, NumAttentionHeads = 4, NumKeyValueHeads = 2, IntermediateSize = 128, HeadDim = 16, MaxPositionEmbeddings = 128 };
-        LlamaModel.CreateRandom(config, seed: 11).Save(model, ByteTokenizer.Instance);
+        var model = TinyModel.Save(Path.Combine(_temp.Path, "model"), seed: 11);
         using var up = AlignProcess.StartAlign(_temp.Path, "up", "--Metrics:Port=0", "--run-dir", Path.Combine(_temp.Path, "run"),
             $"--Model:Path={model}", "--Scorer:RewardModels=length,afinn", "--Trainer:PublishEvery=1", "--Trainer:BatchSize=4",
             "--Trainer:MaxBatchWaitMs=200", "--Generator:Defaults:MaxNewTokens=24", "--Generator:Defaults:Candidates=4");

@@ -1,7 +1,6 @@
 using System.Text.Json;
 using AlignStream.Engine.IO;
 using AlignStream.Engine.Model;
-using AlignStream.Engine.Tokenization;
 using AlignStream.Platform.Tests.Fixtures;
 
 namespace AlignStream.EndToEnd.Tests;
@@ -17,9 +16,7 @@ public sealed class EngineCliTests : IDisposable
 
     public EngineCliTests()
     {
-        _model = Path.Combine(_temp.Path, "model");
-        var config = LlamaConfig.PresetS() with { HiddenSize = 64, NumHiddenLayers = 2, NumAttentionHeads = 4, NumKeyValueHeads = 2, IntermediateSize = 128, HeadDim = 16, MaxPositionEmbeddings = 128 };
-        LlamaModel.CreateRandom(config, seed: 5, std: 0.2f).Save(_model, ByteTokenizer.Instance);
+        _model = TinyModel.Save(Path.Combine(_temp.Path, "model"), seed: 5, std: 0.2f);
     }
 
     public void Dispose() => _temp.Dispose();

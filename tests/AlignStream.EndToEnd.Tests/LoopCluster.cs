@@ -1,8 +1,5 @@
 using System.Globalization;
 using System.Text.Json;
-using AlignStream.Engine.IO;
-using AlignStream.Engine.Model;
-using AlignStream.Engine.Tokenization;
 using AlignStream.Platform.Tests.Fixtures;
 
 namespace AlignStream.EndToEnd.Tests;
@@ -19,9 +16,7 @@ public sealed class LoopCluster : IDisposable
     public LoopCluster(string root, RedisServerFixture redis, RabbitMqFixture rabbit)
     {
         Root = root;
-        ModelPath = Path.Combine(root, "base");
-        var config = LlamaConfig.PresetS() with { HiddenSize = 64, NumHiddenLayers = 2, NumAttentionHeads = 4, NumKeyValueHeads = 2, IntermediateSize = 128, HeadDim = 16, MaxPositionEmbeddings = 128 };
-        LlamaModel.CreateRandom(config, seed: 7).Save(ModelPath, ByteTokenizer.Instance);
+        ModelPath = TinyModel.Save(Path.Combine(root, "base"), seed: 7);
         var broker = Track(AlignProcess.StartAlign(root, "broker"));
         Bootstrap = broker.WaitForLine(l => l.StartsWith("bootstrap=", StringComparison.Ordinal), TimeSpan.FromSeconds(60), "broker bootstrap line")["bootstrap=".Length..];
         Namespace = "e2e" + Guid.NewGuid().ToString("N")[..8];
