@@ -38,15 +38,9 @@ public static class GeneratorStageExtensions
         services.AddOptions<GeneratorOptions>().BindConfiguration(GeneratorOptions.SectionName).ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<GeneratorOptions>, GeneratorOptionsValidator>());
         services.AddValidatedOptions<GeneratorModelOptions>(GeneratorModelOptions.SectionName);
-        services.AddValidatedOptions<WeightsOptions>(WeightsOptions.SectionName);
         services.AddAlignKafka(configuration);
         services.AddAlignStateStore(configuration);
-        services.TryAddSingleton<WeightsInstruments>();
-        services.TryAddSingleton(sp =>
-        {
-            var weights = sp.GetRequiredService<IOptions<WeightsOptions>>().Value;
-            return new WeightStoreDirectory(weights.Store, new ManifestSigner(weights.SigningKey));
-        });
+        services.AddAlignWeightStore();
 
         services.TryAddSingleton<GeneratorInstruments>();
         services.TryAddSingleton(sp =>

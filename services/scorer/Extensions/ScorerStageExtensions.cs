@@ -35,17 +35,11 @@ public static class ScorerStageExtensions
         var configuration = builder.Configuration;
         services.AddValidatedOptions<ScorerOptions>(ScorerOptions.SectionName);
         services.AddValidatedOptions<ScorerModelOptions>(ScorerModelOptions.SectionName);
-        services.AddValidatedOptions<WeightsOptions>(WeightsOptions.SectionName);
         services.AddAlignKafka(configuration);
         services.AddAlignStateStore(configuration);
 
         // Shared with the other stages in the single-process host: the first registration wins, all are equal.
-        services.TryAddSingleton<WeightsInstruments>();
-        services.TryAddSingleton(sp =>
-        {
-            var weights = sp.GetRequiredService<IOptions<WeightsOptions>>().Value;
-            return new WeightStoreDirectory(weights.Store, new ManifestSigner(weights.SigningKey));
-        });
+        services.AddAlignWeightStore();
         services.TryAddSingleton(_ => new RewardModelRegistry());
 
         services.TryAddSingleton<ScorerInstruments>();

@@ -26,14 +26,9 @@ public static class TrainerStageExtensions
         var services = builder.Services;
         services.AddValidatedOptions<TrainerOptions>(TrainerOptions.SectionName);
         services.AddValidatedOptions<TrainerModelOptions>(TrainerModelOptions.SectionName);
-        services.AddValidatedOptions<WeightsOptions>(WeightsOptions.SectionName);
         services.AddAlignKafka(builder.Configuration);
         services.AddAlignStateStore(builder.Configuration);
-        services.TryAddSingleton(sp =>
-        {
-            var weights = sp.GetRequiredService<IOptions<WeightsOptions>>().Value;
-            return new WeightStoreDirectory(weights.Store, new ManifestSigner(weights.SigningKey));
-        });
+        services.AddAlignWeightStore();
         services.TryAddSingleton<TrainerInstruments>();
         services.TryAddSingleton<TrainerControl>();
         services.TryAddSingleton<VersionPublisher>();
