@@ -59,11 +59,23 @@ public sealed class ConcurrentSwapTests(ITestOutputHelper output)
             return new GenerationRequest(id, [ByteTokenizer.BosIdConstant, .. ByteTokenizer.Instance.Encode($"prompt {i}")], sampling, GenerationRequest.SeedsFor(1, id, 4));
         }).ToArray();
 
+        // The decode thread runs freely while each swap loads and verifies, but it may not run more than 40 steps past a
+        // swap's trigger before that swap has landed: on a slow or busy machine the work could otherwise finish before
+        // the first swap, and whether a sequence spans a swap would depend on timing instead of on the code.
         using var stop = new CancellationTokenSource();
+        var swapsDone = 0;
+        var gatedWaits = 0;
         var worker = Task.Factory.StartNew(() =>
         {
             while (!stop.IsCancellationRequested)
             {
+                var done = Volatile.Read(ref swapsDone);
+                if (done < 4 && decoder.StepCount >= (10L * (done + 1)) + 40)
+                {
+                    gatedWaits++;
+                    Thread.Sleep(1);
+                    continue;
+                }
                 if (!decoder.Step())
                 {
                     try
@@ -93,6 +105,7 @@ public sealed class ConcurrentSwapTests(ITestOutputHelper output)
             var started = System.Diagnostics.Stopwatch.GetTimestamp();
             Assert.True(policy.TrySwap(folders[v % 2], v, out var reason), reason);
             swapMs.Add(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            Volatile.Write(ref swapsDone, v);
         }
         var outcomes = await Task.WhenAll(requests.Select(r => r.Completion.WaitAsync(TimeSpan.FromSeconds(120))));
         wall.Stop();
@@ -116,6 +129,6 @@ public sealed class ConcurrentSwapTests(ITestOutputHelper output)
         }
         output.WriteLine($"{all.Sum(c => c.Tokens.Length)} tokens in {wall.Elapsed.TotalSeconds:F2} s ({all.Sum(c => c.Tokens.Length) / wall.Elapsed.TotalSeconds:F0} tokens/s, 8 slots, config S); " +
             $"steps {sorted.Length}, step median {sorted[sorted.Length / 2] * 1e3:F2} ms, p99 {sorted[(int)(sorted.Length * 0.99)] * 1e3:F2} ms, " +
-            $"max {sorted[^1] * 1e3:F2} ms; longest gap between steps {instruments.LongestStepGapSeconds * 1e3:F2} ms; swap (load+verify+flip) {string.Join(", ", swapMs.Select(m => m.ToString("F1", System.Globalization.CultureInfo.InvariantCulture)))} ms");
+            $"max {sorted[^1] * 1e3:F2} ms; longest gap between steps {instruments.LongestStepGapSeconds * 1e3:F2} ms (includes {gatedWaits} ms-long waits for a slow swap); swap (load+verify+flip) {string.Join(", ", swapMs.Select(m => m.ToString("F1", System.Globalization.CultureInfo.InvariantCulture)))} ms");
     }
 }
