@@ -1,3 +1,4 @@
+using AlignStream.Alignment.Models;
 using AlignStream.Alignment.Rewards;
 using AlignStream.Contracts.Records;
 using AlignStream.Platform.Hosting;
@@ -40,7 +41,14 @@ public static class ScorerStageExtensions
 
         // Shared with the other stages in the single-process host: the first registration wins, all are equal.
         services.AddAlignWeightStore();
-        services.TryAddSingleton(_ => new RewardModelRegistry());
+        services.TryAddSingleton(_ =>
+        {
+            // Lexicon models are built in; the engine-backed ones (learned, arm) load from RewardModels:LearnedPath/ArmPath.
+            var registry = new RewardModelRegistry();
+            var engine = configuration.GetSection(EngineRewardModelOptions.SectionName).Get<EngineRewardModelOptions>() ?? new EngineRewardModelOptions();
+            EngineRewardModels.Register(registry, engine);
+            return registry;
+        });
 
         services.TryAddSingleton<ScorerInstruments>();
         services.TryAddSingleton(sp =>

@@ -32,17 +32,24 @@ public sealed partial class BanditFeedbackApplier
     }
 
     /// <summary>Applies one feedback event; returns what happened.</summary>
-    public async Task<FeedbackOutcome> ApplyAsync(BanditFeedback feedback, CancellationToken cancellationToken)
+    public async Task<FeedbackOutcome> ApplyAsync(BanditFeedback feedback, CancellationToken cancellationToken) =>
+        await ApplyAsync(feedback, null, cancellationToken).ConfigureAwait(false);
+
+    /// <summary>
+    /// Applies one feedback event; with <paramref name="normalizedReward"/> the reward is taken as already normalised
+    /// (in [0, 1]) and kept out of the raw history, so it does not move the percentiles real losses are judged by.
+    /// </summary>
+    public async Task<FeedbackOutcome> ApplyAsync(BanditFeedback feedback, double? normalizedReward, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(feedback);
-        var outcome = await ApplyCoreAsync(feedback, cancellationToken).ConfigureAwait(false);
+        var outcome = await ApplyCoreAsync(feedback, normalizedReward, cancellationToken).ConfigureAwait(false);
         _instruments.FeedbackApplied(outcome);
         return outcome;
     }
 
-    private async Task<FeedbackOutcome> ApplyCoreAsync(BanditFeedback feedback, CancellationToken cancellationToken)
+    private async Task<FeedbackOutcome> ApplyCoreAsync(BanditFeedback feedback, double? normalizedReward, CancellationToken cancellationToken)
     {
-        if (string.IsNullOrEmpty(feedback.BatchId) || !double.IsFinite(feedback.Reward))
+        if (string.IsNullOrEmpty(feedback.BatchId) || (normalizedReward is null && !double.IsFinite(feedback.Reward)) || normalizedReward is double n && !double.IsFinite(n))
         {
             LogRejected(feedback.BatchId, "no batch id or a non-finite reward");
             return FeedbackOutcome.Rejected;
@@ -68,7 +75,7 @@ public sealed partial class BanditFeedbackApplier
             return FeedbackOutcome.Duplicate;
         }
         var raw = feedback.Reward;
-        var normalized = await NormalizeAsync(pull.Bandit, raw, cancellationToken).ConfigureAwait(false);
+        var normalized = normalizedReward ?? await NormalizeAsync(pull.Bandit, raw, cancellationToken).ConfigureAwait(false);
         var update = new Alignment.Bandit.BanditUpdate(pull.Arm, pull.Context, raw, normalized);
         await _state.UpdateBanditAsync(pull.Bandit, new(pull.Arm, update.DeltaA(), update.DeltaB()), cancellationToken).ConfigureAwait(false);
         await _state.DeleteValueAsync(LaserKeys.Pending(feedback.BatchId), cancellationToken).ConfigureAwait(false);
@@ -100,6 +107,12 @@ public sealed partial class BanditFeedbackApplier
             {
                 history.Add(v);
             }
+        }
+        if (count <= _options.BanditWarmup)
+        {
+            // [EXT] Too few losses to place this one: LASeR's code passes the raw −loss through here, a large negative
+            // number that buries the first arms tried for good under a small α. Neutral instead, and remember the loss.
+            return 0.5;
         }
         // The Alignment library's normaliser appends r itself, so it gets the others' rewards only.
         var probe = new LinUcbBandit(new LinUcbOptions { Arms = 1, Dimension = 1 }, BanditState.FromSums(1, 1, new Dictionary<int, ArmSums>(), history));

@@ -11,6 +11,9 @@ public static class LaserKeys
     /// <summary>Bandit statistics key (IStateStore.GetBanditAsync / UpdateBanditAsync).</summary>
     public static string Bandit(string? experiment) => "laser:" + (string.IsNullOrEmpty(experiment) ? DefaultExperiment : experiment);
 
+    /// <summary>Bandit key of one task within an experiment (Scorer:BanditPerTask).</summary>
+    public static string Bandit(string? experiment, string task) => Bandit(experiment) + ":task:" + task;
+
     /// <summary>The pending (arm, context) of a batch, waiting for the trainer's feedback.</summary>
     public static string Pending(string batchId) => "scorer:laser:pending:" + batchId;
 

@@ -34,14 +34,21 @@ public sealed class LaserRouter
     /// Picks the arm for one batch group on its (unnormalised) context and records the pending pull under
     /// <paramref name="batchId"/>. With the bandit off, always the first reward model.
     /// </summary>
-    public async Task<ArmChoice> ChooseAsync(string experiment, string batchId, float[] context, CancellationToken cancellationToken)
+    public Task<ArmChoice> ChooseAsync(string experiment, string batchId, float[] context, CancellationToken cancellationToken) =>
+        ChooseAsync(experiment, "", batchId, context, cancellationToken);
+
+    /// <summary>
+    /// As above, for a group of one <paramref name="task"/>: with Scorer:BanditPerTask each task has its own LinUCB
+    /// statistics and loss history, so one task's contexts and loss scale never blur another's choice.
+    /// </summary>
+    public async Task<ArmChoice> ChooseAsync(string experiment, string task, string batchId, float[] context, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(context);
         if (!_options.Bandit)
         {
             return new ArmChoice(0, _arms[0], [], []);
         }
-        var key = LaserKeys.Bandit(experiment);
+        var key = _options.BanditPerTask && !string.IsNullOrEmpty(task) ? LaserKeys.Bandit(experiment, task) : LaserKeys.Bandit(experiment);
         var snapshot = await _state.GetBanditAsync(key, cancellationToken).ConfigureAwait(false);
         if (snapshot is not null && snapshot.Dimension != context.Length)
         {

@@ -32,7 +32,7 @@ public sealed class ScorerInstruments
         _setsScored = meter.CreateCounter<long>(MetricNames.Scorer.SetsScored, "{set}", "Candidate sets scored and published.");
         _pairsEmitted = meter.CreateCounter<long>(MetricNames.Scorer.PairsEmitted, "{pair}", "Preference pairs published, by reward model.");
         _setsSkipped = meter.CreateCounter<long>(MetricNames.Scorer.SetsSkipped, "{set}", "Candidate sets that produced no pair, by reason.");
-        _pulls = meter.CreateCounter<long>(MetricNames.Scorer.BanditSelections, "{pull}", "LASeR arm pulls, by arm (reward model).");
+        _pulls = meter.CreateCounter<long>(MetricNames.Scorer.BanditSelections, "{pull}", "LASeR arm pulls, by arm (reward model) and task.");
         _feedback = meter.CreateCounter<long>(MetricNames.Scorer.BanditFeedback, "{event}", "BanditFeedback events handled, by outcome.");
         _rmLatency = meter.CreateHistogram(MetricNames.Scorer.ScoringDuration, "s", "Reward model time per batch call, by reward model.",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = LatencyBuckets });
@@ -79,7 +79,8 @@ public sealed class ScorerInstruments
     public void ReferenceServing(long version) => Interlocked.Exchange(ref _referenceVersion, version);
 
     /// <summary>The bandit pulled an arm for one task group.</summary>
-    public void ArmPulled(string rewardModel) => _pulls.Add(1, new KeyValuePair<string, object?>("arm", rewardModel));
+    public void ArmPulled(string rewardModel, string task) =>
+        _pulls.Add(1, new KeyValuePair<string, object?>("arm", rewardModel), new KeyValuePair<string, object?>("task", task));
 
     /// <summary>A candidate set was scored and published.</summary>
     public void SetScored() => _setsScored.Add(1);

@@ -1,4 +1,5 @@
 using System.Globalization;
+using AlignStream.Alignment.Models;
 using AlignStream.Alignment.Rewards;
 using AlignStream.Alignment.Segments;
 using AlignStream.Alignment.Selection;
@@ -18,6 +19,13 @@ public sealed class ScorerOptions : IValidatedOptions
 
     /// <summary>Comma-separated reward model names from the Alignment registry (afinn, vader, toxicity, arith, length). Each is one LASeR arm, in this order.</summary>
     public string RewardModels { get; set; } = "afinn";
+
+    /// <summary>
+    /// Score every candidate with every reward model (the scored records then carry all of them, for analysis and
+    /// offline replay); off = only the model of the arm the bandit chose for the candidate's group, which saves the
+    /// cost of engine-backed reward models on the groups that do not use them.
+    /// </summary>
+    public bool ScoreAllRewardModels { get; set; } = true;
 
     /// <summary>Pair selector: bon, max-min, rbon-kl, rbon-wd or next-k.</summary>
     public string Selector { get; set; } = "max-min";
@@ -63,6 +71,27 @@ public sealed class ScorerOptions : IValidatedOptions
 
     /// <summary>LinUCB exploration weight α.</summary>
     public double BanditAlpha { get; set; } = 0.1;
+
+    /// <summary>
+    /// [EXT] Normalised bandit reward (0 = as bad as the worst 20% of losses, 1 = as good as the best 20%) for a task
+    /// group whose arm ranked every candidate equal, so no pair and no training loss comes back: without it an arm that
+    /// cannot tell candidates apart would never be marked down. It stays out of the raw loss history. NaN turns it off
+    /// (such pulls then get no feedback, as in LASeR, where every arm always ranks).
+    /// </summary>
+    public double BanditNoPairReward { get; set; }
+
+    /// <summary>
+    /// [EXT] One LinUCB state and loss history per task (the prompt's task tag) instead of one per experiment. Prompt
+    /// embeddings of different tasks share a large common direction, and their losses have different scales, so a single
+    /// bandit lets one task's best arm leak into another's choices. Off = LASeR's single bandit over the embedding.
+    /// </summary>
+    public bool BanditPerTask { get; set; } = true;
+
+    /// <summary>
+    /// [EXT] Feedback events whose normalised reward is a neutral 0.5 while the loss history fills (LASeR's code uses the
+    /// raw −loss for the first one, which ends exploration of the arms tried first). 0 = LASeR's behaviour.
+    /// </summary>
+    public int BanditWarmup { get; set; } = 8;
 
     /// <summary>Raw rewards kept (pooled over arms) for the 20th/80th-percentile normalisation.</summary>
     public int BanditHistoryWindow { get; set; } = 128;
@@ -116,7 +145,7 @@ public sealed class ScorerOptions : IValidatedOptions
         {
             yield return (nameof(RewardModels), "must name at least one reward model, e.g. \"afinn,arith,toxicity\"");
         }
-        var known = new RewardModelRegistry().Names;
+        string[] known = [.. new RewardModelRegistry().Names, LearnedRewardModel.ModelName, ArmRewardModel.ModelName];
         foreach (var name in names.Where(n => !known.Contains(n, StringComparer.Ordinal)))
         {
             yield return (nameof(RewardModels), $"names unknown reward model '{name}'; known: {string.Join(", ", known)}");
@@ -172,6 +201,14 @@ public sealed class ScorerOptions : IValidatedOptions
         if (!double.IsFinite(BanditAlpha) || BanditAlpha < 0)
         {
             yield return (nameof(BanditAlpha), "must be a finite number >= 0 (LASeR uses 0.1)");
+        }
+        if (!double.IsNaN(BanditNoPairReward) && !(BanditNoPairReward is >= 0 and <= 1))
+        {
+            yield return (nameof(BanditNoPairReward), "must be within 0..1 (normalised reward), or NaN to give no feedback for groups without pairs");
+        }
+        if (BanditWarmup is < 0 or > 100_000)
+        {
+            yield return (nameof(BanditWarmup), "must be within 0..100000 feedback events");
         }
         if (BanditHistoryWindow is < 2 or > 100_000)
         {

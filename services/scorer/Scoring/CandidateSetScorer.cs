@@ -3,6 +3,7 @@ using System.Globalization;
 using AlignStream.Alignment.Rewards;
 using AlignStream.Alignment.Segments;
 using AlignStream.Alignment.Selection;
+using AlignStream.Contracts.Events;
 using AlignStream.Contracts.Records;
 using AlignStream.Platform.Kafka;
 using AlignStream.Platform.State;
@@ -35,6 +36,7 @@ public sealed class CandidateSetScorer
     private readonly ReferenceWatcher _watcher;
     private readonly IReadOnlyList<IRewardModel> _rewardModels;
     private readonly LaserRouter _router;
+    private readonly BanditFeedbackApplier _feedback;
     private readonly IPairSelector _selector;
     private readonly IKafkaProducer _producer;
     private readonly TopicNames _topics;
@@ -45,7 +47,7 @@ public sealed class CandidateSetScorer
 
     /// <summary>Creates the scorer (a singleton used by the scorer's consume loop).</summary>
     public CandidateSetScorer(ReferenceModel referenceModel, ReferenceWatcher watcher, RewardModelRegistry registry, LaserRouter router,
-        IKafkaProducer producer, KafkaConnection connection, IStateStore state, IOptions<ScorerOptions> options, ScorerInstruments instruments)
+        BanditFeedbackApplier feedback, IKafkaProducer producer, KafkaConnection connection, IStateStore state, IOptions<ScorerOptions> options, ScorerInstruments instruments)
     {
         ArgumentNullException.ThrowIfNull(registry);
         ArgumentNullException.ThrowIfNull(connection);
@@ -55,6 +57,7 @@ public sealed class CandidateSetScorer
         _watcher = watcher ?? throw new ArgumentNullException(nameof(watcher));
         _rewardModels = _options.RewardModelNames.Select(registry.Get).ToArray();
         _router = router ?? throw new ArgumentNullException(nameof(router));
+        _feedback = feedback ?? throw new ArgumentNullException(nameof(feedback));
         _selector = PairSelectorFactory.Create(_options.ToSelectorOptions());
         _producer = producer ?? throw new ArgumentNullException(nameof(producer));
         _topics = connection.Topics;
@@ -94,24 +97,6 @@ public sealed class CandidateSetScorer
             offset += w.Set.Candidates.Count;
         }
 
-        // Every reward model on every candidate, one batched call each; non-finite scores are the record's fault.
-        var inputs = work.SelectMany(w => w.Set.Candidates.Select(c => new RewardInput(w.Set.Prompt.Text, ResponseText(c), NullIfEmpty(w.Set.Prompt.Task)))).ToArray();
-        var scores = new Dictionary<string, float[]>(StringComparer.Ordinal);
-        foreach (var model in _rewardModels)
-        {
-            var started = Stopwatch.GetTimestamp();
-            var s = await model.ScoreAsync(inputs, cancellationToken).ConfigureAwait(false);
-            CheckScores(model, s, work);
-            _instruments.RewardModelScored(model.Name, Stopwatch.GetElapsedTime(started), s);
-            scores[model.Name] = s;
-        }
-        offset = 0;
-        foreach (var w in work)
-        {
-            w.Scores = scores.ToDictionary(kv => kv.Key, kv => kv.Value.AsSpan(offset, w.Set.Candidates.Count).ToArray(), StringComparer.Ordinal);
-            offset += w.Set.Candidates.Count;
-        }
-
         // One arm per task-homogeneous group: LinUCB on the mean prompt embedding, over the shared statistics.
         foreach (var group in work.GroupBy(w => (Experiment: w.Set.Prompt.Experiment ?? "", Task: w.Set.Prompt.Task ?? "")))
         {
@@ -119,12 +104,38 @@ public sealed class CandidateSetScorer
             var batchId = ScorerIds.BatchId(group.Key.Experiment, group.Key.Task, members.Select(m => m.RecordId));
             var context = MeanContext(members);
             var choosing = Stopwatch.GetTimestamp();
-            var choice = await _router.ChooseAsync(group.Key.Experiment, batchId, context, cancellationToken).ConfigureAwait(false);
+            var choice = await _router.ChooseAsync(group.Key.Experiment, group.Key.Task, batchId, context, cancellationToken).ConfigureAwait(false);
             _instruments.ArmChosen(Stopwatch.GetElapsedTime(choosing));
             foreach (var m in members)
             {
                 m.BatchId = batchId;
                 m.Arm = choice;
+            }
+        }
+
+        // Every reward model on the candidates it scores (all of them, or only the groups whose arm it is), one batched
+        // call each; non-finite scores are the record's fault.
+        foreach (var w in work)
+        {
+            w.Scores = new Dictionary<string, float[]>(StringComparer.Ordinal);
+        }
+        foreach (var model in _rewardModels)
+        {
+            var scoredHere = _options.ScoreAllRewardModels ? work : work.Where(w => w.Arm!.RewardModel == model.Name).ToList();
+            if (scoredHere.Count == 0)
+            {
+                continue;
+            }
+            var inputs = scoredHere.SelectMany(w => w.Set.Candidates.Select(c => new RewardInput(w.Set.Prompt.Text, ResponseText(c), NullIfEmpty(w.Set.Prompt.Task)))).ToArray();
+            var started = Stopwatch.GetTimestamp();
+            var s = await model.ScoreAsync(inputs, cancellationToken).ConfigureAwait(false);
+            CheckScores(model, s, scoredHere);
+            _instruments.RewardModelScored(model.Name, Stopwatch.GetElapsedTime(started), s);
+            var at = 0;
+            foreach (var w in scoredHere)
+            {
+                w.Scores![model.Name] = s.AsSpan(at, w.Set.Candidates.Count).ToArray();
+                at += w.Set.Candidates.Count;
             }
         }
 
@@ -173,7 +184,15 @@ public sealed class CandidateSetScorer
         }
         foreach (var group in work.GroupBy(w => w.BatchId))
         {
-            _instruments.ArmPulled(group.First().Arm!.RewardModel);
+            var first = group.First();
+            _instruments.ArmPulled(first.Arm!.RewardModel, first.Set.Prompt.Task ?? "");
+            if (_options.Bandit && !double.IsNaN(_options.BanditNoPairReward) && group.All(w => w.SkipReason is not null))
+            {
+                // The arm ranked every candidate of the group equal: no pair reaches the trainer, so no loss comes back.
+                // Mark the pull down here, through the same idempotent path as the trainer's feedback.
+                await _feedback.ApplyAsync(new BanditFeedback(group.Key!, first.Arm.Arm, first.Arm.Context.Select(v => (float)v).ToArray(), 0.0),
+                    _options.BanditNoPairReward, cancellationToken).ConfigureAwait(false);
+            }
         }
         foreach (var (rm, margin) in emitted)
         {

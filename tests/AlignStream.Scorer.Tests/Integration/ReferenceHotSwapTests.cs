@@ -24,7 +24,7 @@ public sealed class ReferenceHotSwapTests
     [Fact]
     public async Task A_published_reference_is_swapped_in_a_bad_one_refused_and_feedback_reaches_the_bandit()
     {
-        await using var host = await ScorerHost.StartAsync(new RewardModelRegistry(), "--Scorer:RewardModels=afinn,toxicity");
+        await using var host = await ScorerHost.StartAsync(new RewardModelRegistry(), "--Scorer:RewardModels=afinn,toxicity", "--Scorer:BanditWarmup=0", "--Scorer:BanditNoPairReward=NaN");
         var c = host.Collector;
         var bus = host.Services.GetRequiredService<IBus>();
 
@@ -37,7 +37,7 @@ public sealed class ReferenceHotSwapTests
         // The trainer's feedback for that batch: arm and context come from the pending pull, r = −0.7 (raw: history < 2).
         await bus.Publish(new BanditFeedback(scored1.BatchId, 0, [], -0.7));
         BanditSnapshot? snapshot = null;
-        await Eventually.WaitAsync(async () => (snapshot = await host.State.GetBanditAsync(LaserKeys.Bandit("exp"))) is not null, Phase,
+        await Eventually.WaitAsync(async () => (snapshot = await host.State.GetBanditAsync(LaserKeys.Bandit("exp", "sentiment"))) is not null, Phase,
             "bandit feedback applied", () => "no statistics yet");
         var arm = scored1.BanditArm == "afinn" ? 0 : 1;
         var stats = snapshot!.Arms[arm];

@@ -27,9 +27,9 @@ public sealed class ScorerPipelineTests
         registry.Register("afinn", _ => new NanWhenModel(afinn, "NaN!"));
         await using var host = await ScorerHost.StartAsync(registry, "--Scorer:Segments=true", "--Scorer:SegmentWeighting=true", "--Scorer:SegmentTau=3");
 
-        // Teach the shared bandit (arms afinn=0, arith=1, toxicity=2) that afinn suits the sentiment context and arith the arith one.
-        await host.State.UpdateBanditAsync(LaserKeys.Bandit("exp"), new(0, Outer(SentimentContext), [1, 0, 0, 0]));
-        await host.State.UpdateBanditAsync(LaserKeys.Bandit("exp"), new(1, Outer(ArithContext), [0, 1, 0, 0]));
+        // Teach the per-task bandits (arms afinn=0, arith=1, toxicity=2) that afinn suits sentiment and arith the arith task.
+        await host.State.UpdateBanditAsync(LaserKeys.Bandit("exp", "sentiment"), new(0, Outer(SentimentContext), [1, 0, 0, 0]));
+        await host.State.UpdateBanditAsync(LaserKeys.Bandit("exp", "arith"), new(1, Outer(ArithContext), [0, 1, 0, 0]));
 
         var sets = new[]
         {
@@ -123,12 +123,40 @@ public sealed class ScorerPipelineTests
         var metrics = await host.ScrapeAsync();
         Assert.Contains("align_scorer_sets_scored_total 4", metrics);
         Assert.Contains("align_scorer_sets_skipped_total{reason=\"duplicate\"} 1", metrics);
-        Assert.Contains("align_scorer_bandit_selections_total{arm=\"arith\"}", metrics);
+        Assert.Contains("align_scorer_bandit_selections_total{arm=\"arith\",", metrics);
         Assert.Contains("align_scorer_reward_score_bucket{reward_model=\"toxicity\"", metrics);
         Assert.Contains("align_scorer_scoring_duration_seconds_bucket{reward_model=\"afinn\"", metrics);
         Assert.Contains("align_scorer_pair_margin_bucket{reward_model=\"afinn\"", metrics);
         Assert.Contains("align_scorer_reference_version 0", metrics);
         Assert.Contains("align_scorer_pairs_emitted_total{reward_model=\"afinn\"} 3", metrics);
+    }
+
+    [Fact]
+    public async Task Only_the_chosen_arm_scores_when_asked_and_a_group_without_pairs_marks_its_arm_down()
+    {
+        var registry = new RewardModelRegistry();
+        await using var host = await ScorerHost.StartAsync(registry, "--Scorer:ScoreAllRewardModels=false");
+        await host.State.UpdateBanditAsync(LaserKeys.Bandit("exp", "sentiment"), new(0, Outer(SentimentContext), [1, 0, 0, 0]));
+
+        // afinn (the taught arm) ranks these three equal: no pair can be built.
+        var tie = Sets.Make("r-tie", "p-tie", "sentiment", "Describe the table", SentimentContext, "a wooden table", "four legs", "it is brown");
+        await host.Producer.ProduceAsync(host.Topics.Candidates, tie.Prompt.PromptId, tie);
+        var c = host.Collector;
+        await Eventually.WaitAsync(() => c.Scored.Any(s => s.RecordId == "r-tie"), Phase, "the tied set is scored", c.Describe);
+
+        var scored = Assert.Single(c.Scored, s => s.RecordId == "r-tie");
+        Assert.Equal("afinn", scored.BanditArm);
+        Assert.All(scored.Scores, s => Assert.Equal(["afinn"], s.Rewards.Keys));
+        Assert.DoesNotContain(c.Pairs, p => p.Prompt.PromptId == "p-tie");
+
+        // The pull was answered at once with the no-pair reward (normalised 0): one more pull, b unchanged.
+        var bandit = (await host.State.GetBanditAsync(LaserKeys.Bandit("exp", "sentiment")))!;
+        Assert.Equal(2, bandit.Arms[0].Pulls);
+        Assert.Equal([1.0, 0, 0, 0], bandit.Arms[0].B);
+        Assert.Null(await host.State.GetValueAsync(LaserKeys.Pending(scored.BatchId)));
+        var metrics = await host.ScrapeAsync();
+        Assert.Contains("align_scorer_bandit_feedback_total{outcome=\"applied\"} 1", metrics);
+        Assert.DoesNotContain("align_scorer_reward_score_bucket{reward_model=\"toxicity\"", metrics);
     }
 
     private static double[] Outer(float[] x) => x.SelectMany(a => x.Select(b => (double)a * b)).ToArray();

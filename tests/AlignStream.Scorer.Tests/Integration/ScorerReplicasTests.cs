@@ -22,9 +22,9 @@ public sealed class ScorerReplicasTests
     public async Task Two_replicas_share_the_work_and_the_bandit()
     {
         var shared = new InMemoryStateStore("replicas");
-        await using var first = await ScorerHost.StartAsync(new RewardModelRegistry(), shared, "--Scorer:RewardModels=afinn,toxicity");
+        await using var first = await ScorerHost.StartAsync(new RewardModelRegistry(), shared, "--Scorer:RewardModels=afinn,toxicity", "--Scorer:BanditWarmup=0", "--Scorer:BanditNoPairReward=NaN");
         var bootstrap = first.Services.GetRequiredService<KafkaConnection>().BootstrapServers;
-        await using var second = await ScorerHost.StartAsync(new RewardModelRegistry(), shared, "--Scorer:RewardModels=afinn,toxicity",
+        await using var second = await ScorerHost.StartAsync(new RewardModelRegistry(), shared, "--Scorer:RewardModels=afinn,toxicity", "--Scorer:BanditWarmup=0", "--Scorer:BanditNoPairReward=NaN",
             "--Kafka:UseEmbeddedCluster=false", $"--Kafka:BootstrapServers={bootstrap}");
 
         var ids = Enumerable.Range(0, 12).Select(i => $"r-{i:D2}").ToArray();
@@ -41,16 +41,16 @@ public sealed class ScorerReplicasTests
         // Feedback for a batch, delivered to the second replica's bus whoever chose its arm.
         var batch = c.Scored.First();
         await second.Services.GetRequiredService<IBus>().Publish(new BanditFeedback(batch.BatchId, 0, [], -0.4));
-        await Eventually.WaitAsync(async () => await shared.GetBanditAsync(LaserKeys.Bandit("exp")) is not null, Phase, "feedback applied", () => "no statistics");
-        var stats = (await shared.GetBanditAsync(LaserKeys.Bandit("exp")))!;
+        await Eventually.WaitAsync(async () => await shared.GetBanditAsync(LaserKeys.Bandit("exp", "sentiment")) is not null, Phase, "feedback applied", () => "no statistics");
+        var stats = (await shared.GetBanditAsync(LaserKeys.Bandit("exp", "sentiment")))!;
         var arm = batch.BanditArm == "afinn" ? 0 : 1;
         Assert.Equal(1, stats.Arms[arm].Pulls);
         var x = 1 / Math.Sqrt(2);
         Assert.Equal([-0.4 * x, -0.4 * x], stats.Arms[arm].B.Select(v => Math.Round(v, 9)), new RoundedComparer());
 
         // Both replicas' routers now score the same context identically, from the shared statistics.
-        var a = await first.Services.GetRequiredService<LaserRouter>().ChooseAsync("exp", "probe-a", [1f, 1f], CancellationToken.None);
-        var b = await second.Services.GetRequiredService<LaserRouter>().ChooseAsync("exp", "probe-b", [1f, 1f], CancellationToken.None);
+        var a = await first.Services.GetRequiredService<LaserRouter>().ChooseAsync("exp", "sentiment", "probe-a", [1f, 1f], CancellationToken.None);
+        var b = await second.Services.GetRequiredService<LaserRouter>().ChooseAsync("exp", "sentiment", "probe-b", [1f, 1f], CancellationToken.None);
         Assert.Equal(a.Ucb, b.Ucb);
         Assert.Equal(a.Arm, b.Arm);
         Assert.NotEqual(arm, a.Arm); // the penalised arm is no longer preferred

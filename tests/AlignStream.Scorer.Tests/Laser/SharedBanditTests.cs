@@ -90,9 +90,40 @@ public sealed class SharedBanditTests : IDisposable
 
     public void Dispose() => _services.Dispose();
 
-    private (LaserRouter Router, BanditFeedbackApplier Applier) Replica()
+    [Fact]
+    public async Task Each_task_has_its_own_bandit_and_the_first_losses_are_neutral_while_the_history_fills()
     {
-        var options = Microsoft.Extensions.Options.Options.Create(new ScorerOptions { RewardModels = "afinn,arith", BanditAlpha = 0.1 });
+        var (router, applier) = Replica(warmup: 2);
+        var arith = await router.ChooseAsync("exp", "arith", "t1", [1f, 0f], CancellationToken.None);
+        await applier.ApplyAsync(new BanditFeedback("t1", arith.Arm, [], -3.0), CancellationToken.None);
+        var sentiment = await router.ChooseAsync("exp", "sentiment", "t2", [1f, 0f], CancellationToken.None);
+        await applier.ApplyAsync(new BanditFeedback("t2", sentiment.Arm, [], -0.1), CancellationToken.None);
+
+        Assert.Null(await _store.GetBanditAsync(LaserKeys.Bandit("exp")));
+        var a = (await _store.GetBanditAsync(LaserKeys.Bandit("exp", "arith")))!;
+        var s = (await _store.GetBanditAsync(LaserKeys.Bandit("exp", "sentiment")))!;
+        Assert.Equal(1, a.Arms[arith.Arm].Pulls);
+        Assert.Equal(1, s.Arms[sentiment.Arm].Pulls);
+        // Warm-up: a neutral 0.5 instead of the raw −3.0 that would bury the arm tried first.
+        Assert.Equal([0.5, 0], a.Arms[arith.Arm].B, new Tolerance(1e-12));
+
+        // Third loss of the arith history (warm-up 2 is over): normalised against that task's losses only.
+        await router.ChooseAsync("exp", "arith", "t3", [1f, 0f], CancellationToken.None);
+        await applier.ApplyAsync(new BanditFeedback("t3", 0, [], -3.0), CancellationToken.None);
+        var t4 = await router.ChooseAsync("exp", "arith", "t4", [1f, 0f], CancellationToken.None);
+        await applier.ApplyAsync(new BanditFeedback("t4", t4.Arm, [], -1.0), CancellationToken.None);
+        var after = (await _store.GetBanditAsync(LaserKeys.Bandit("exp", "arith")))!;
+        // Arm 0 won all three (tie → first arm, then θ·x = 0.25 and 0.33 against arm 1's bonus 0.1). Its rewards:
+        // 0.5, 0.5 (warm-up), then −1.0 above P80 of {−3, −3, −1} → 1.
+        Assert.Equal([0, 0], new[] { arith.Arm, t4.Arm });
+        Assert.Equal(3, after.Arms[0].Pulls);
+        Assert.Equal([2.0, 0], after.Arms[0].B, new Tolerance(1e-9));
+    }
+
+    private (LaserRouter Router, BanditFeedbackApplier Applier) Replica(int warmup = 0)
+    {
+        // Warm-up 0: the worked example follows LASeR's code (raw −loss while the history is short).
+        var options = Microsoft.Extensions.Options.Options.Create(new ScorerOptions { RewardModels = "afinn,arith", BanditAlpha = 0.1, BanditWarmup = warmup });
         var instruments = new ScorerInstruments(_services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>());
         return (new LaserRouter(_store, options), new BanditFeedbackApplier(_store, options, instruments, NullLogger<BanditFeedbackApplier>.Instance));
     }

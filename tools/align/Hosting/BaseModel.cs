@@ -14,6 +14,15 @@ public static class BaseModel
     /// <summary>Where `align pretrain` caches the base model (git-ignored).</summary>
     public static string CachedPath(string repoRoot) => Path.Combine(repoRoot, ".cache", "models", "base");
 
+    /// <summary>Where `align train-rm` caches the demo's learned reward model (git-ignored).</summary>
+    public static string CachedLearnedRewardModelPath(string repoRoot) => Path.Combine(repoRoot, ".cache", "models", "learned-rm");
+
+    /// <summary>The cached learned reward model's folder, or null when none was trained (or the checkout is unknown).</summary>
+    public static string? CachedLearnedRewardModel(string? repoRoot) =>
+        !string.IsNullOrEmpty(repoRoot) && File.Exists(Path.Combine(CachedLearnedRewardModelPath(repoRoot), "model.safetensors"))
+            ? CachedLearnedRewardModelPath(repoRoot)
+            : null;
+
     /// <summary>Returns a model folder and a sentence that says where it came from.</summary>
     public static (string Path, string Origin) Resolve(string? configured, string runDirectory, ulong seed)
     {

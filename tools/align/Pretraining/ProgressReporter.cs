@@ -6,14 +6,14 @@ namespace AlignStream.Cli.Pretraining;
 /// Shows <see cref="PretrainProgress"/>: a bar redrawn in place (at most five times a second) when the
 /// writer is a terminal, plain log lines (at every held-out evaluation and every tenth of the run) otherwise.
 /// </summary>
-public sealed class ProgressReporter(TextWriter writer, bool terminal)
+public sealed class ProgressReporter(TextWriter writer, bool terminal, string prefix = "pretrain")
 {
     private const int BarWidth = 24;
     private double _lastDraw = double.NegativeInfinity;
     private int _lastLoggedTenth = -1;
 
     /// <summary>A reporter on standard error, as a bar when standard error is a terminal.</summary>
-    public static ProgressReporter ForStandardError() => new(Console.Error, !Console.IsErrorRedirected);
+    public static ProgressReporter ForStandardError(string prefix = "pretrain") => new(Console.Error, !Console.IsErrorRedirected, prefix);
 
     /// <summary>Reports one step.</summary>
     public void Report(PretrainProgress p)
@@ -63,7 +63,7 @@ public sealed class ProgressReporter(TextWriter writer, bool terminal)
     /// <summary>Writes a free-form line, ending the bar first when one is drawn.</summary>
     public void Note(string line)
     {
-        writer.WriteLine("pretrain: " + line);
+        writer.WriteLine(prefix + ": " + line);
         writer.Flush();
     }
 
