@@ -152,13 +152,22 @@ public sealed class UpCommand : ICommand
         ["Scorer:RewardModels"] = "afinn,arith,toxicity",
         // Each group is scored by its arm's model only: an engine-backed reward model costs a forward pass per candidate.
         ["Scorer:ScoreAllRewardModels"] = "false",
-        // Plain DPO (--loss dpo-nll adds LASeR's NLL term); a small model on a CPU needs a far larger step than 5e-6.
+        // Against reward hacking (ALGORITHMS.md §1, §0.1): the reference stays the base model, pairs are picked by RBoN-KL
+        // (reward + β·log π_ref), and DPO's β is 0.5. With a per-window reference, β 0.1 and max-min pairs, the sentiment
+        // policy collapses to repeated positive words within five minutes (README, "The demo").
+        ["Trainer:ReferenceRefresh"] = "fixed",
+        ["Trainer:Beta"] = "0.5",
+        ["Scorer:Selector"] = "rbon-kl",
+        ["Scorer:SelectorBeta"] = "0.05",
+        // LASeR's loss: DPO plus the chosen response's NLL (--loss dpo drops it).
+        ["Trainer:NllWeight"] = "1",
+        // A small model on a CPU needs a far larger step than the 5e-6 default.
         ["Trainer:LearningRate"] = "0.0001",
         // A version every 10 steps: each one costs a reference reload in the scorer and an eval here.
         ["Trainer:PublishEvery"] = "10",
         ["Trainer:CheckpointEvery"] = "10",
         // More samples per arithmetic prompt: a pair needs one right and one wrong answer.
-        ["Generator:Tasks:arith:Candidates"] = "8",
+        ["Generator:Tasks:arith:Candidates"] = "16",
     };
 
     /// <summary>The named flags as the configuration keys they set.</summary>
