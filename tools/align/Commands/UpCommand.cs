@@ -124,7 +124,11 @@ public sealed class UpCommand : ICommand
             return Task.CompletedTask;
         }, cancellationToken: stop.Token).ConfigureAwait(false);
 
-        if (run is not null && run.EvaluatedVersion >= 0)
+        if (run is not null && run.EvaluatedVersion < 0)
+        {
+            await Console.Error.WriteLineAsync("no run report: the pipeline stopped before the base model's eval finished").ConfigureAwait(false);
+        }
+        else if (run is not null)
         {
             var command = "align up " + string.Join(' ', Environment.GetCommandLineArgs().Skip(2));
             var report = RunReport.From(run, telemetry, command.Trim(), started);
