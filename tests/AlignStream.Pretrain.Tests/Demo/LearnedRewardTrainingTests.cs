@@ -2,6 +2,7 @@ using System.Text.Json;
 using AlignStream.Alignment.Models;
 using AlignStream.Alignment.Rewards;
 using AlignStream.Cli.Demo;
+using AlignStream.Platform.Tests.Fixtures;
 using AlignStream.Cli.Pretraining;
 using AlignStream.Engine.IO;
 using AlignStream.Engine.Model;
@@ -12,15 +13,9 @@ namespace AlignStream.Pretrain.Tests.Demo;
 /// <summary>`align train-rm`: pairs from the Brown training sentences labelled by AFINN, and a saved model that loads and scores.</summary>
 public sealed class LearnedRewardTrainingTests : IDisposable
 {
-    private readonly string _folder = Path.Combine(Path.GetTempPath(), "alignstream-rm-" + Guid.NewGuid().ToString("N"));
+    private readonly TempFolder _temp = new("rm");
 
-    public void Dispose()
-    {
-        if (Directory.Exists(_folder))
-        {
-            Directory.Delete(_folder, recursive: true);
-        }
-    }
+    public void Dispose() => _temp.Dispose();
 
     [Fact]
     public void Pairs_prefer_the_continuation_afinn_scores_higher_and_hold_a_tenth_out()
@@ -46,10 +41,10 @@ public sealed class LearnedRewardTrainingTests : IDisposable
         {
             HiddenSize = 32, NumHiddenLayers = 1, NumAttentionHeads = 2, NumKeyValueHeads = 1, IntermediateSize = 64, HeadDim = 16, MaxPositionEmbeddings = 128,
         };
-        var baseFolder = Path.Combine(_folder, "base");
+        var baseFolder = Path.Combine(_temp.Path, "base");
         LlamaModel.CreateRandom(tiny, 3).Save(baseFolder, ByteTokenizer.Instance);
         var output = new StringWriter();
-        var outFolder = Path.Combine(_folder, "rm");
+        var outFolder = Path.Combine(_temp.Path, "rm");
         var accuracy = LearnedRewardTraining.Train(baseFolder, outFolder, new LearnedRewardTraining.Settings(Steps: 3, BatchPairs: 4, Threads: 1), "test",
             new ProgressReporter(output, terminal: false, "train-rm"), CancellationToken.None);
 

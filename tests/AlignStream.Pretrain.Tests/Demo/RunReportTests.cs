@@ -1,6 +1,7 @@
 using System.Diagnostics.Metrics;
 using System.Text.Json;
 using AlignStream.Cli.Demo;
+using AlignStream.Platform.Tests.Fixtures;
 using AlignStream.Platform.Metrics;
 
 namespace AlignStream.Pretrain.Tests.Demo;
@@ -8,15 +9,9 @@ namespace AlignStream.Pretrain.Tests.Demo;
 /// <summary>The run report's JSON schema (what the issue and downstream scripts read) and its HTML page.</summary>
 public sealed class RunReportTests : IDisposable
 {
-    private readonly string _folder = Path.Combine(Path.GetTempPath(), "alignstream-report-" + Guid.NewGuid().ToString("N"));
+    private readonly TempFolder _temp = new("report");
 
-    public void Dispose()
-    {
-        if (Directory.Exists(_folder))
-        {
-            Directory.Delete(_folder, recursive: true);
-        }
-    }
+    public void Dispose() => _temp.Dispose();
 
     [Fact]
     public void Json_has_the_documented_fields_and_the_html_page_has_charts()
@@ -39,9 +34,9 @@ public sealed class RunReportTests : IDisposable
         }
 
         var report = RunReport.From(run, telemetry, "align up --minutes 1", DateTimeOffset.UnixEpoch);
-        var html = report.Write(Path.Combine(_folder, "out.json"));
+        var html = report.Write(Path.Combine(_temp.Path, "out.json"));
 
-        using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(_folder, "out.json")));
+        using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(_temp.Path, "out.json")));
         var root = doc.RootElement;
         Assert.Equal("/weights/sha256-abc", root.GetProperty("final_checkpoint").GetString());
         Assert.Equal("/models/base", root.GetProperty("base_checkpoint").GetString());
