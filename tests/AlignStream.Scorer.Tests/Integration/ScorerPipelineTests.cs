@@ -1,5 +1,6 @@
 using AlignStream.Alignment.Rewards;
 using AlignStream.Contracts.Records;
+using AlignStream.Platform.State;
 using AlignStream.Platform.Tests.Fixtures;
 using AlignStream.Scorer.Laser;
 using AlignStream.Scorer.Scoring;
@@ -149,9 +150,12 @@ public sealed class ScorerPipelineTests
         Assert.All(scored.Scores, s => Assert.Equal(["afinn"], s.Rewards.Keys));
         Assert.DoesNotContain(c.Pairs, p => p.Prompt.PromptId == "p-tie");
 
-        // The pull was answered at once with the no-pair reward (normalised 0): one more pull, b unchanged.
-        var bandit = (await host.State.GetBanditAsync(LaserKeys.Bandit("exp", "sentiment")))!;
-        Assert.Equal(2, bandit.Arms[0].Pulls);
+        // The pull is answered with the no-pair reward (normalised 0) right after the outputs are acknowledged, so it can
+        // land just after the scored record is seen: one more pull, b unchanged.
+        BanditSnapshot? bandit = null;
+        await Eventually.WaitAsync(async () => (bandit = await host.State.GetBanditAsync(LaserKeys.Bandit("exp", "sentiment")))!.Arms[0].Pulls == 2, Phase,
+            "the no-pair feedback applied", () => $"pulls {bandit?.Arms[0].Pulls}");
+        Assert.Equal(2, bandit!.Arms[0].Pulls);
         Assert.Equal([1.0, 0, 0, 0], bandit.Arms[0].B);
         Assert.Null(await host.State.GetValueAsync(LaserKeys.Pending(scored.BatchId)));
         var metrics = await host.ScrapeAsync();
