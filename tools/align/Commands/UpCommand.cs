@@ -64,7 +64,7 @@ public sealed class UpCommand : ICommand
         }
         Stages.Add(builder, Stages.All);
 
-        using var telemetry = new DemoTelemetry();
+        using var telemetry = new DemoTelemetry(DemoTelemetry.ReadByDemo.Contains);
         DemoRun? run = null;
         var view = new DemoView(Console.Out, !headless);
         if (demo.Enabled)

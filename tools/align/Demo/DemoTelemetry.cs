@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
+using AlignStream.Platform.Metrics;
 
 namespace AlignStream.Cli.Demo;
 
@@ -13,11 +14,27 @@ public sealed class DemoTelemetry : IDisposable
     private readonly MeterListener _listener = new();
     private readonly ConcurrentDictionary<string, ConcurrentDictionary<string, Cell>> _values = new(StringComparer.Ordinal);
 
-    public DemoTelemetry()
+    /// <summary>The instruments the demo's feeder, live view and report read.</summary>
+    public static readonly IReadOnlySet<string> ReadByDemo = new HashSet<string>(StringComparer.Ordinal)
     {
+        MetricNames.Generator.CandidateSetsPublished, MetricNames.Generator.PromptsRejected, MetricNames.Generator.TokensGenerated,
+        MetricNames.Generator.PolicyVersion, MetricNames.Scorer.RewardScore, MetricNames.Scorer.BanditSelections,
+        MetricNames.Trainer.PolicyVersion, MetricNames.Trainer.ReferenceVersion, MetricNames.Trainer.Loss, MetricNames.Trainer.KlToReference,
+        MetricNames.Trainer.PairsTrained, MetricNames.Trainer.Steps, MetricNames.Trainer.Backlog, MetricNames.Trainer.Staleness,
+        MetricNames.Kafka.ConsumerLag,
+    };
+
+    /// <summary>
+    /// Listens to the instruments <paramref name="include"/> accepts (default: every <c>align_</c> instrument). Measurements
+    /// are recorded on the caller's thread, so a host passes only the names it reads (<see cref="ReadByDemo"/>) and keeps
+    /// per-step instruments such as the decode step histogram out of the hot loops.
+    /// </summary>
+    public DemoTelemetry(Func<string, bool>? include = null)
+    {
+        include ??= name => name.StartsWith("align_", StringComparison.Ordinal);
         _listener.InstrumentPublished = (instrument, listener) =>
         {
-            if (instrument.Name.StartsWith("align_", StringComparison.Ordinal))
+            if (include(instrument.Name))
             {
                 listener.EnableMeasurementEvents(instrument);
             }
