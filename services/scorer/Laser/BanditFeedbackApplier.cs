@@ -94,6 +94,12 @@ public sealed partial class BanditFeedbackApplier
         var mine = (count - 1) % window;
         await _state.SetValueAsync(LaserKeys.HistorySlot(bandit, mine), raw.ToString("R", System.Globalization.CultureInfo.InvariantCulture), null, cancellationToken)
             .ConfigureAwait(false);
+        if (count <= _options.BanditWarmup)
+        {
+            // [EXT] Too few losses to place this one: LASeR's code passes the raw −loss through here, a large negative
+            // number that buries the first arms tried for good under a small α. Neutral instead, and remember the loss.
+            return 0.5;
+        }
         var history = new List<double>();
         var filled = Math.Min(count, window);
         for (var slot = 0L; slot < filled; slot++)
@@ -107,12 +113,6 @@ public sealed partial class BanditFeedbackApplier
             {
                 history.Add(v);
             }
-        }
-        if (count <= _options.BanditWarmup)
-        {
-            // [EXT] Too few losses to place this one: LASeR's code passes the raw −loss through here, a large negative
-            // number that buries the first arms tried for good under a small α. Neutral instead, and remember the loss.
-            return 0.5;
         }
         // The Alignment library's normaliser appends r itself, so it gets the others' rewards only.
         var probe = new LinUcbBandit(new LinUcbOptions { Arms = 1, Dimension = 1 }, BanditState.FromSums(1, 1, new Dictionary<int, ArmSums>(), history));
