@@ -1,3 +1,4 @@
+using AlignStream.Alignment.Bandit;
 using AlignStream.Engine.Sampling;
 
 namespace AlignStream.Cli.Demo;
@@ -35,15 +36,6 @@ public static class Bootstrap
             }
             means[r] = sum / n;
         }
-        Array.Sort(means);
-        return (Quantile(means, 0.025), Quantile(means, 0.975));
-    }
-
-    private static double Quantile(double[] sorted, double q)
-    {
-        var position = q * (sorted.Length - 1);
-        var lo = (int)Math.Floor(position);
-        var hi = Math.Min(lo + 1, sorted.Length - 1);
-        return sorted[lo] + ((position - lo) * (sorted[hi] - sorted[lo]));
+        return (Percentile.Linear(means, 2.5), Percentile.Linear(means, 97.5));
     }
 }

@@ -1,3 +1,4 @@
+using AlignStream.Contracts;
 using AlignStream.Contracts.Records;
 using AlignStream.Platform.Kafka;
 using AlignStream.Platform.Metrics;
@@ -41,7 +42,7 @@ public sealed partial class PromptFeeder(
                     var id = string.Create(System.Globalization.CultureInfo.InvariantCulture, $"demo-{tasks.Options.Seed}-{Pushed + sends.Count}");
                     var prompt = new Prompt
                     {
-                        SchemaVersion = 1,
+                        SchemaVersion = RecordSchema.Version,
                         PromptId = id,
                         Task = p.Task,
                         Text = p.Text,
