@@ -68,12 +68,17 @@ public sealed class BradleyTerryTrainer
         {
             throw new ArgumentException("accuracy needs at least one pair.", nameof(pairs));
         }
-        var inputs = pairs.SelectMany(p => new[] { new RewardInput(p.Prompt, p.Chosen), new RewardInput(p.Prompt, p.Rejected) }).ToArray();
-        var s = model.Score(inputs);
+        // Scored a chunk at a time: one forward over thousands of sequences would size its buffers for all of them.
+        const int Chunk = 32;
         var right = 0;
-        for (var i = 0; i < pairs.Count; i++)
+        for (var start = 0; start < pairs.Count; start += Chunk)
         {
-            right += s[2 * i] > s[(2 * i) + 1] ? 1 : 0;
+            var chunk = pairs.Skip(start).Take(Chunk).ToArray();
+            var s = model.Score(chunk.SelectMany(p => new[] { new RewardInput(p.Prompt, p.Chosen), new RewardInput(p.Prompt, p.Rejected) }).ToArray());
+            for (var i = 0; i < chunk.Length; i++)
+            {
+                right += s[2 * i] > s[(2 * i) + 1] ? 1 : 0;
+            }
         }
         return (double)right / pairs.Count;
     }

@@ -40,19 +40,6 @@ public static class LearnedRewardTraining
         return path;
     }
 
-    /// <summary>Held-out pair accuracy, scored in chunks so the forward buffers stay small.</summary>
-    public static double Accuracy(LearnedRewardModel model, IReadOnlyList<PreferenceText> pairs)
-    {
-        ArgumentNullException.ThrowIfNull(pairs);
-        var correct = 0.0;
-        for (var i = 0; i < pairs.Count; i += 32)
-        {
-            var chunk = pairs.Skip(i).Take(32).ToList();
-            correct += BradleyTerryTrainer.Accuracy(model, chunk) * chunk.Count;
-        }
-        return pairs.Count == 0 ? 0 : correct / pairs.Count;
-    }
-
     /// <summary>Builds the preference pairs (seeded); the last tenth is held out.</summary>
     public static (List<PreferenceText> Train, List<PreferenceText> HeldOut) Pairs(IReadOnlyList<string> sentences, AfinnRewardModel afinn, Settings settings)
     {
@@ -112,7 +99,7 @@ public static class LearnedRewardTraining
         var maxTokens = settings.BatchPairs * 2 * Math.Min(backbone.Config.MaxPositionEmbeddings, 32 + (settings.PromptWords * 12) + settings.ContinuationChars);
         var trainer = new BradleyTerryTrainer(model, new BradleyTerryOptions { LearningRate = settings.LearningRate, HeadLearningRate = settings.HeadLearningRate },
             settings.BatchPairs, maxTokens);
-        var before = Accuracy(model, heldOut);
+        var before = BradleyTerryTrainer.Accuracy(model, heldOut);
         reporter.Note(string.Create(CultureInfo.InvariantCulture, $"{train.Count} training pairs, {heldOut.Count} held out; held-out accuracy before {before:F3}"));
         var clock = Stopwatch.StartNew();
         var budget = TimeSpan.FromMinutes(settings.Minutes);
@@ -140,7 +127,7 @@ public static class LearnedRewardTraining
             }
         }
         cancellationToken.ThrowIfCancellationRequested();
-        var after = Accuracy(model, heldOut);
+        var after = BradleyTerryTrainer.Accuracy(model, heldOut);
         Directory.CreateDirectory(outDirectory);
         model.Save(outDirectory);
         var record = new Dictionary<string, object>
