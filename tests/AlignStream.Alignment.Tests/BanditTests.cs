@@ -60,6 +60,72 @@ public sealed class BanditTests
     }
 
     [Fact]
+    public void Inversion_pivots_and_gives_the_identity_back()
+    {
+        const int d = 40;
+        var rng = new Random(5);
+        var m = new double[d * d];
+        for (var i = 0; i < m.Length; i++)
+        {
+            m[i] = rng.NextDouble() - 0.5;
+        }
+        // A zero leading pivot forces a row swap.
+        m[0] = 0;
+        var inv = Matrices.Invert(m, d);
+        for (var i = 0; i < d; i++)
+        {
+            for (var j = 0; j < d; j++)
+            {
+                var dot = 0.0;
+                for (var k = 0; k < d; k++)
+                {
+                    dot += m[(i * d) + k] * inv[(k * d) + j];
+                }
+                Assert.Equal(i == j ? 1.0 : 0.0, dot, 1e-9);
+            }
+        }
+        Assert.Throws<InvalidOperationException>(() => Matrices.Invert(new double[4], 2));
+    }
+
+    [Fact]
+    public void Reused_inverses_score_like_a_full_rebuild()
+    {
+        const int d = 5;
+        var rng = new Random(11);
+        var options = new LinUcbOptions { Arms = 3, Dimension = d };
+        var live = new LinUcbBandit(options);
+        for (var step = 0; step < 60; step++)
+        {
+            var x = Enumerable.Range(0, d).Select(_ => rng.NextDouble() - 0.5).ToArray();
+            live.Observe(step % 3, x, rng.NextDouble());
+        }
+        var earlier = new LinUcbBandit(options, live.State.Clone());
+        // One more update to arm 2 only: arms 0 and 1 keep their inverses, arm 2 is inverted afresh.
+        live.Observe(2, [0.3, -0.1, 0.2, 0.4, -0.5], 0.25);
+        var reused = 0;
+        var rebuilt = new LinUcbBandit(options, live.State.Clone(), arm =>
+        {
+            if (earlier.State.A[arm].AsSpan().SequenceEqual(live.State.A[arm]))
+            {
+                reused++;
+                return earlier.InverseOf(arm).ToArray();
+            }
+            return null;
+        });
+        var fresh = new LinUcbBandit(options, live.State.Clone());
+        Assert.Equal(2, reused);
+        for (var trial = 0; trial < 10; trial++)
+        {
+            var x = Enumerable.Range(0, d).Select(_ => rng.NextDouble() - 0.5).ToArray();
+            var a = rebuilt.Score(x);
+            var b = fresh.Score(x);
+            Assert.Equal(b.Arm, a.Arm);
+            Assert.Equal(b.Ucb, a.Ucb, (u, v) => Math.Abs(u - v) < 1e-9);
+        }
+        Assert.Throws<ArgumentException>(() => new LinUcbBandit(options, live.State.Clone(), _ => new double[3]));
+    }
+
+    [Fact]
     public void Delayed_feedback_in_any_order_gives_the_same_A_and_b()
     {
         const int d = 4;

@@ -5,6 +5,7 @@ using AlignStream.Engine.Sampling;
 using AlignStream.Engine.Training;
 using AlignStream.Generator.Metrics;
 using AlignStream.Generator.Policy;
+using AlignStream.Platform.Metrics;
 
 namespace AlignStream.Generator.Decoding;
 
@@ -41,6 +42,7 @@ public sealed class ContinuousBatchDecoder
     private int _waitingCount;
     private long _stepNumber;
     private long _lastStepEnd;
+    private long _swapActivityAtLastEnd;
     private bool _runningAtLastEnd;
 
     /// <summary>A decoder with <paramref name="slots"/> sequences of up to <paramref name="capacity"/> tokens, at most <paramref name="maxStepTokens"/> tokens per step.</summary>
@@ -147,8 +149,12 @@ public sealed class ContinuousBatchDecoder
         }
 
         ReadOnlySpan<float> logits = default;
+        var cpu = _instruments is not null && ThreadCpuClock.TryNow(out var cpuStarted) ? cpuStarted : double.NaN;
         var version = _policy.EnterPass();
         var started = Stopwatch.GetTimestamp();
+        // The pause since the last step overlapped a swap if one was under way then, or one started or ended since.
+        var swapActivity = _policy.SwapActivity;
+        var duringSwap = (_swapActivityAtLastEnd & 1) == 1 || swapActivity != _swapActivityAtLastEnd;
         try
         {
             if (chunks > 0)
@@ -166,9 +172,10 @@ public sealed class ContinuousBatchDecoder
             _policy.ExitPass();
             if (_runningAtLastEnd)
             {
-                _instruments?.StepGap(Stopwatch.GetElapsedTime(_lastStepEnd, started));
+                _instruments?.StepGap(Stopwatch.GetElapsedTime(_lastStepEnd, started), duringSwap);
             }
             _lastStepEnd = ended;
+            _swapActivityAtLastEnd = _policy.SwapActivity;
             _runningAtLastEnd = true;
             Interlocked.Exchange(ref _stepNumber, stepNumber);
             _instruments?.StepCompleted(Stopwatch.GetElapsedTime(started, ended), _sampleRows.Count + _copies.Count, ActiveCount, _slots.Length, WaitingCount);
@@ -196,6 +203,10 @@ public sealed class ContinuousBatchDecoder
             // A copy admitted with a leader in this step samples from the leader's fresh row; later ones from the kept row.
             var fresh = row >= 0;
             SampleNext(seq, fresh ? logits.Slice(row * _vocab, _vocab) : seq.Shared.PromptLogits, fresh ? version : seq.Shared.PromptVersion);
+        }
+        if (!double.IsNaN(cpu))
+        {
+            _instruments!.EngineCpu(ThreadCpuClock.Since(cpu));
         }
         _runningAtLastEnd = _slots.Any(s => s is not null);
         return true;

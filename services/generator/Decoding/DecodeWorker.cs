@@ -22,6 +22,8 @@ public sealed class DecodeWorker(Func<ContinuousBatchDecoder> decoder, ILogger<D
 
     private void Run(ContinuousBatchDecoder decoder, CancellationToken stoppingToken)
     {
+        // Named so per-thread CPU accounting (top -H, /proc/PID/task) can tell the decode loop apart.
+        Thread.CurrentThread.Name = "align-decode";
         GeneratorLog.DecodeLoopStarted(logger, decoder.Slots, decoder.Capacity, decoder.MaxStepTokens);
         try
         {

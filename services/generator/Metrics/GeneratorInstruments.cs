@@ -19,6 +19,7 @@ public sealed class GeneratorInstruments
     private readonly Counter<long> _backpressureWaits;
     private readonly Histogram<double> _generation;
     private readonly Histogram<double> _step;
+    private readonly Counter<double> _engineCpu;
     private readonly Histogram<double> _gap;
     private readonly Histogram<double> _occupancy;
     private readonly Lock _gate = new();
@@ -45,6 +46,7 @@ public sealed class GeneratorInstruments
         _backpressureWaits = meter.CreateCounter<long>(MetricNames.Generator.BackpressureWaits, "{wait}", "Waits while the trainer backlog was above the bound.");
         _generation = meter.CreateHistogram(MetricNames.Generator.GenerationDuration, "s", "Submission to the decode batch to acknowledged publication of one candidate set.",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = GenerationBuckets });
+        _engineCpu = meter.CreateCounter<double>(MetricNames.Generator.EngineCpu, "s", "CPU seconds of decode steps, prompt embeddings and sampling.");
         _step = meter.CreateHistogram(MetricNames.Generator.DecodeStepDuration, "s", "One engine decode step.",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = StepBuckets });
         _gap = meter.CreateHistogram(MetricNames.Generator.DecodeStepGap, "s", "Pause between consecutive decode steps while sequences run.",
@@ -91,6 +93,9 @@ public sealed class GeneratorInstruments
         _generation.Record(elapsed.TotalSeconds);
     }
 
+    /// <summary>A decode step (engine pass and sampling) used <paramref name="seconds"/> of CPU on the decode thread.</summary>
+    public void EngineCpu(double seconds) => _engineCpu.Add(seconds);
+
     /// <summary>One decode step ran: <paramref name="sampled"/> tokens drawn, <paramref name="active"/> of <paramref name="slots"/> slots busy.</summary>
     public void StepCompleted(TimeSpan duration, int sampled, int active, int slots, int waiting)
     {
@@ -119,10 +124,13 @@ public sealed class GeneratorInstruments
         Interlocked.Exchange(ref _waiting, waiting);
     }
 
-    /// <summary>The pause between the end of one step and the start of the next while sequences were running.</summary>
-    public void StepGap(TimeSpan gap)
+    /// <summary>
+    /// The pause between the end of one step and the start of the next while sequences were running, labelled
+    /// swap=true when a weight swap (load, verify or flip) overlapped it.
+    /// </summary>
+    public void StepGap(TimeSpan gap, bool duringSwap = false)
     {
-        _gap.Record(gap.TotalSeconds);
+        _gap.Record(gap.TotalSeconds, new KeyValuePair<string, object?>("swap", duringSwap ? "true" : "false"));
         lock (_gate)
         {
             _gapMax = Math.Max(_gapMax, gap.TotalSeconds);

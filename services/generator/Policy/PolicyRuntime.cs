@@ -16,6 +16,7 @@ public sealed class PolicyRuntime
     private readonly Lock _pass = new();
     private readonly Lock _swap = new();
     private long _version;
+    private long _swapActivity;
 
     /// <summary>Serves <paramref name="model"/> as <paramref name="version"/>.</summary>
     public PolicyRuntime(LlamaModel model, ITokenizer tokenizer, long version = 0)
@@ -70,57 +71,72 @@ public sealed class PolicyRuntime
         // One loader at a time: the standby buffer has a single writer.
         lock (_swap)
         {
-            CheckpointFolder folder;
+            Interlocked.Increment(ref _swapActivity);
             try
             {
-                folder = CheckpointFolder.Load(directory);
+                return SwapLocked(directory, version, out reason);
             }
-            catch (Exception e) when (e is CheckpointFormatException or IOException or InvalidDataException or UnauthorizedAccessException or System.Text.Json.JsonException or ArgumentException)
+            finally
+            {
+                Interlocked.Increment(ref _swapActivity);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Odd while a swap (load, verify or flip) is under way, even otherwise; it changes at every start and end. The
+    /// decode loop compares readings to tell whether a pause between two steps overlapped a swap.
+    /// </summary>
+    public long SwapActivity => Interlocked.Read(ref _swapActivity);
+
+    private bool SwapLocked(string directory, long version, out string? reason)
+    {
+        CheckpointFolder folder;
+        try
+        {
+            folder = CheckpointFolder.Load(directory);
+        }
+        catch (Exception e) when (e is CheckpointFormatException or IOException or InvalidDataException or UnauthorizedAccessException or System.Text.Json.JsonException or ArgumentException)
+        {
+            reason = $"{directory}: {e.Message}";
+            return false;
+        }
+        using (folder)
+        {
+            if (folder.Config.ParameterCount() != Model.Config.ParameterCount()
+                || !folder.Config.ParameterNames().Select(p => p.ShapeText).SequenceEqual(Model.Config.ParameterNames().Select(p => p.ShapeText)))
+            {
+                reason = $"{directory}: its config describes a different architecture than the served model ({folder.Config} vs {Model.Config})";
+                return false;
+            }
+            bool loaded;
+            try
+            {
+                // Reading and checking the file happens beside decoding; only the flip waits for a pass boundary.
+                loaded = Model.Store.TryLoadStandby(standby => folder.ReadAllInto(standby.Data),
+                    version.ToString(System.Globalization.CultureInfo.InvariantCulture), out reason);
+            }
+            catch (Exception e) when (e is CheckpointFormatException or IOException)
             {
                 reason = $"{directory}: {e.Message}";
                 return false;
             }
-            using (folder)
+            if (!loaded)
             {
-                if (folder.Config.ParameterCount() != Model.Config.ParameterCount()
-                    || !folder.Config.ParameterNames().Select(p => p.ShapeText).SequenceEqual(Model.Config.ParameterNames().Select(p => p.ShapeText)))
-                {
-                    reason = $"{directory}: its config describes a different architecture than the served model ({folder.Config} vs {Model.Config})";
-                    return false;
-                }
-                bool loaded;
-                try
-                {
-                    // Reading and checking the file happens beside decoding; only the flip waits for a pass boundary.
-                    loaded = Model.Store.TryLoadStandby(standby => folder.ReadAllInto(standby.Data),
-                        version.ToString(System.Globalization.CultureInfo.InvariantCulture), out reason);
-                }
-                catch (Exception e) when (e is CheckpointFormatException or IOException)
-                {
-                    reason = $"{directory}: {e.Message}";
-                    return false;
-                }
-                if (!loaded)
-                {
-                    return false;
-                }
-                _pass.Enter();
-                try
-                {
-                    Model.Store.Flip();
-                    Interlocked.Exchange(ref _version, version);
-                }
-                finally
-                {
-                    _pass.Exit();
-                }
-                var flipped = true;
-                if (flipped)
-                {
-                    Swapped?.Invoke(version);
-                }
-                return flipped;
+                return false;
             }
+            _pass.Enter();
+            try
+            {
+                Model.Store.Flip();
+                Interlocked.Exchange(ref _version, version);
+            }
+            finally
+            {
+                _pass.Exit();
+            }
+            Swapped?.Invoke(version);
+            return true;
         }
     }
 }

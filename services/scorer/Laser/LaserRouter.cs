@@ -80,7 +80,13 @@ public sealed class LaserRouter
                 .ToDictionary(a => a.Key, a => new ArmSums(a.Value.A, a.Value.B, a.Value.Pulls))
                 ?? new Dictionary<int, ArmSums>();
             var options = new LinUcbOptions { Arms = _arms.Count, Dimension = dimension, Alpha = _options.BanditAlpha };
-            var bandit = new LinUcbBandit(options, BanditState.FromSums(_arms.Count, dimension, sums));
+            // One feedback changes one arm: keep the inverses of arms whose A is exactly what it was, invert the others.
+            var previous = _cache.TryGetValue(key, out var old) && old.Bandit.Options.Dimension == dimension ? old.Bandit : null;
+            var state = BanditState.FromSums(_arms.Count, dimension, sums);
+            var bandit = new LinUcbBandit(options, state, arm =>
+                previous is not null && arm < previous.State.Arms && previous.State.A[arm].AsSpan().SequenceEqual(state.A[arm])
+                    ? previous.InverseOf(arm).ToArray()
+                    : null);
             _cache[key] = (signature, bandit);
             return bandit;
         }

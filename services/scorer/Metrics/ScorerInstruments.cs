@@ -20,6 +20,7 @@ public sealed class ScorerInstruments
     private readonly Histogram<double> _scores;
     private readonly Histogram<double> _margins;
     private readonly Histogram<double> _reference;
+    private readonly Counter<double> _engineCpu;
     private readonly Histogram<double> _publish;
     private readonly Histogram<double> _bandit;
     private long _referenceVersion;
@@ -40,6 +41,7 @@ public sealed class ScorerInstruments
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = ScoreBuckets });
         _margins = meter.CreateHistogram(MetricNames.Scorer.PairMargin, "", "Reward margin of emitted pairs, by reward model.",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = MarginBuckets });
+        _engineCpu = meter.CreateCounter<double>(MetricNames.Scorer.EngineCpu, "s", "CPU seconds of reference forward passes.");
         _reference = meter.CreateHistogram(MetricNames.Scorer.ReferenceDuration, "s", "Reference model forward time per batch.",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = LatencyBuckets });
         _publish = meter.CreateHistogram(MetricNames.Scorer.PublishDuration, "s", "Time from producing a batch's outputs to their acknowledgement.",
@@ -68,6 +70,9 @@ public sealed class ScorerInstruments
         Interlocked.Exchange(ref _referenceVersion, version);
         _reference.Record(elapsed.TotalSeconds);
     }
+
+    /// <summary>Reference passes used <paramref name="seconds"/> of CPU on their thread.</summary>
+    public void EngineCpu(double seconds) => _engineCpu.Add(seconds);
 
     /// <summary>A batch's outputs were acknowledged <paramref name="elapsed"/> after they were produced.</summary>
     public void Published(TimeSpan elapsed) => _publish.Record(elapsed.TotalSeconds);

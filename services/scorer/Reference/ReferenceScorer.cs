@@ -1,5 +1,6 @@
 using AlignStream.Alignment.Selection;
 using AlignStream.Engine.Training;
+using AlignStream.Platform.Metrics;
 
 namespace AlignStream.Scorer.Reference;
 
@@ -14,12 +15,17 @@ public sealed class ReferenceScorer
     private const int MaxSequencesPerPass = 256;
     private readonly ReferenceModel _reference;
     private readonly int _maxTokens;
+    private readonly Action<double>? _engineCpu;
     private TrainingSession? _session;
 
-    /// <summary>Creates the scorer; buffers for <paramref name="maxTokens"/> tokens are allocated on first use.</summary>
-    public ReferenceScorer(ReferenceModel reference, int maxTokens)
+    /// <summary>
+    /// Creates the scorer; buffers for <paramref name="maxTokens"/> tokens are allocated on first use.
+    /// <paramref name="engineCpu"/>, when given, receives the CPU seconds of each call's forward passes.
+    /// </summary>
+    public ReferenceScorer(ReferenceModel reference, int maxTokens, Action<double>? engineCpu = null)
     {
         _reference = reference ?? throw new ArgumentNullException(nameof(reference));
+        _engineCpu = engineCpu;
         if (maxTokens < 2)
         {
             throw new ArgumentOutOfRangeException(nameof(maxTokens), maxTokens, "a reference pass needs room for at least 2 tokens");
@@ -74,12 +80,18 @@ public sealed class ReferenceScorer
         }
         return _reference.UseAsync(version =>
         {
+            // The passes run synchronously on this thread, so its CPU clock charges exactly them.
+            var cpu = _engineCpu is not null && ThreadCpuClock.TryNow(out var started) ? started : double.NaN;
             var results = new ReferenceResult[sequences.Count];
             var next = 0;
             while (next < sequences.Count)
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 next = Pass(sequences, next, results, entropies, embeddings);
+            }
+            if (!double.IsNaN(cpu))
+            {
+                _engineCpu!(ThreadCpuClock.Since(cpu));
             }
             return (results, version);
         }, cancellationToken);

@@ -53,7 +53,8 @@ public sealed class CandidateSetScorer
         ArgumentNullException.ThrowIfNull(connection);
         _options = (options ?? throw new ArgumentNullException(nameof(options))).Value;
         _referenceModel = referenceModel ?? throw new ArgumentNullException(nameof(referenceModel));
-        _reference = new ReferenceScorer(referenceModel, _options.MaxForwardTokens);
+        ArgumentNullException.ThrowIfNull(instruments);
+        _reference = new ReferenceScorer(referenceModel, _options.MaxForwardTokens, instruments.EngineCpu);
         _watcher = watcher ?? throw new ArgumentNullException(nameof(watcher));
         _rewardModels = _options.RewardModelNames.Select(registry.Get).ToArray();
         _router = router ?? throw new ArgumentNullException(nameof(router));

@@ -18,6 +18,7 @@ public sealed class TrainerInstruments
     private readonly Histogram<double> _staleness;
     private readonly Histogram<double> _margins;
     private readonly Histogram<double> _stepDuration;
+    private readonly Counter<double> _engineCpu;
     private readonly Counter<long> _versions;
     private readonly Counter<long> _references;
     private readonly Counter<long> _checkpoints;
@@ -43,6 +44,7 @@ public sealed class TrainerInstruments
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = StalenessBuckets });
         _margins = meter.CreateHistogram(MetricNames.Trainer.RewardMargin, "", "Implicit reward margin beta*h per trained pair.",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = MarginBuckets });
+        _engineCpu = meter.CreateCounter<double>(MetricNames.Trainer.EngineCpu, "s", "CPU seconds of optimizer steps (forward, backward, update).");
         _stepDuration = meter.CreateHistogram(MetricNames.Trainer.StepDuration, "s", "Duration of one optimizer step.",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = DurationBuckets });
         _versions = meter.CreateCounter<long>(MetricNames.Trainer.VersionsPublished, "{version}", "Policy versions published.");
@@ -73,6 +75,9 @@ public sealed class TrainerInstruments
 
     /// <summary>A pair id was already trained.</summary>
     public void Duplicate() => _duplicates.Add(1);
+
+    /// <summary>An optimizer step used <paramref name="seconds"/> of CPU on its thread.</summary>
+    public void EngineCpu(double seconds) => _engineCpu.Add(seconds);
 
     /// <summary>A step finished.</summary>
     public void Stepped(StepResult result, int pairs, TimeSpan duration)

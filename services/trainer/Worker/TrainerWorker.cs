@@ -6,6 +6,7 @@ using AlignStream.Contracts.Records;
 using AlignStream.Engine.Model;
 using AlignStream.Engine.Tokenization;
 using AlignStream.Platform.Kafka;
+using AlignStream.Platform.Metrics;
 using AlignStream.Platform.State;
 using AlignStream.Trainer.Checkpoints;
 using AlignStream.Trainer.Metrics;
@@ -108,7 +109,13 @@ public sealed class TrainerWorker : BackgroundService
 
     /// <inheritdoc />
     protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
-        Task.Factory.StartNew(() => RunAsync(stoppingToken), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap();
+        Task.Factory.StartNew(
+            () =>
+            {
+                Thread.CurrentThread.Name = "align-trainer";
+                return RunAsync(stoppingToken);
+            },
+            CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap();
 
     private async Task RunAsync(CancellationToken stoppingToken)
     {
@@ -351,7 +358,12 @@ public sealed class TrainerWorker : BackgroundService
         var trainer = _trainer!;
         var batch = _pending.ToList();
         var clock = Stopwatch.StartNew();
+        var cpu = ThreadCpuClock.TryNow(out var started) ? started : double.NaN;
         var result = trainer.TrainStep(batch);
+        if (!double.IsNaN(cpu))
+        {
+            _instruments.EngineCpu(ThreadCpuClock.Since(cpu));
+        }
         _instruments.Stepped(result, batch.Count, clock.Elapsed);
         var ids = batch.Select(p => p.PairId).ToArray();
         _segment.Add(new LedgerEntry(result.Step, ids));

@@ -21,12 +21,31 @@ public sealed class LinUcbBandit
     private double[]?[] _theta;
 
     public LinUcbBandit(LinUcbOptions options, BanditState? state = null)
+        : this(options, state, null)
+    {
+    }
+
+    /// <summary>
+    /// As above, reusing A_k⁻¹ where <paramref name="knownInverse"/> returns it for arm k (a row-major d×d inverse of
+    /// exactly that arm's A in <paramref name="state"/>, e.g. kept from an earlier snapshot in which the arm had the
+    /// same pulls); the other arms are inverted. The arrays are used as given, not copied.
+    /// </summary>
+    public LinUcbBandit(LinUcbOptions options, BanditState? state, Func<int, double[]?>? knownInverse)
     {
         ArgumentNullException.ThrowIfNull(options);
         _options = options.Validate();
         _state = state ?? BanditState.Create(options.Arms, options.Dimension);
         CheckState(_state);
-        _inverse = InvertAll(_state);
+        _inverse = new double[_state.Arms][];
+        for (var k = 0; k < _state.Arms; k++)
+        {
+            var known = knownInverse?.Invoke(k);
+            if (known is not null && known.Length != _state.Dimension * _state.Dimension)
+            {
+                throw new ArgumentException($"the inverse given for arm {k} has {known.Length} entries; expected {_state.Dimension}x{_state.Dimension}.", nameof(knownInverse));
+            }
+            _inverse[k] = known ?? Matrices.Invert(_state.A[k], _state.Dimension);
+        }
         _theta = new double[]?[_state.Arms];
     }
 

@@ -35,11 +35,10 @@ public static class Matrices
             SwapRows(a, d, c, p);
             SwapRows(inv, d, c, p);
             var pivot = a[(c * d) + c];
-            for (var j = 0; j < d; j++)
-            {
-                a[(c * d) + j] /= pivot;
-                inv[(c * d) + j] /= pivot;
-            }
+            var pivotA = a.AsSpan(c * d, d);
+            var pivotInv = inv.AsSpan(c * d, d);
+            TensorPrimitives.Divide(pivotA, pivot, pivotA);
+            TensorPrimitives.Divide(pivotInv, pivot, pivotInv);
             for (var r = 0; r < d; r++)
             {
                 var f = a[(r * d) + c];
@@ -47,11 +46,11 @@ public static class Matrices
                 {
                     continue;
                 }
-                for (var j = 0; j < d; j++)
-                {
-                    a[(r * d) + j] -= f * a[(c * d) + j];
-                    inv[(r * d) + j] -= f * inv[(c * d) + j];
-                }
+                // Row r −= f · row c, element for element as the scalar form (x·(−f) + y is y − f·x exactly).
+                var rowA = a.AsSpan(r * d, d);
+                var rowInv = inv.AsSpan(r * d, d);
+                TensorPrimitives.MultiplyAdd(pivotA, -f, rowA, rowA);
+                TensorPrimitives.MultiplyAdd(pivotInv, -f, rowInv, rowInv);
             }
         }
         return inv;

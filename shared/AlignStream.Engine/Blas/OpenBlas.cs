@@ -33,6 +33,10 @@ internal static unsafe class OpenBlas
                 if (NativeLibrary.TryGetExport(handle, "openblas_set_num_threads", out var threads))
                 {
                     s_setThreads = (delegate* unmanaged<int, void>)threads;
+                    // Single-threaded from the first call on, whether or not the host ever calls Gemm.Configure:
+                    // left at its default (one worker per core), every call from a busy thread spins its caller
+                    // in sched_yield while the workers run, which on a shared machine costs more CPU than the product.
+                    s_setThreads(1);
                 }
                 LibraryName = name;
                 return;

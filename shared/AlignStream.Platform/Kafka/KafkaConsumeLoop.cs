@@ -103,6 +103,7 @@ public sealed class KafkaConsumeLoop<T> : BackgroundService
     private void Run(CancellationToken stoppingToken)
     {
         _stopping = stoppingToken;
+        Thread.CurrentThread.Name = "consume-" + _loop.Stage;
         using var lagRegistration = _instruments.AddLagSource(ObserveLag);
         var consumer = new ConsumerBuilder<byte[], byte[]>(_connection.ConsumerConfig(_loop.GroupId, _loop.AutoOffsetReset))
             .SetErrorHandler(OnError)

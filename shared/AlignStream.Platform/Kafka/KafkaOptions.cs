@@ -22,8 +22,12 @@ public sealed class KafkaOptions
     /// <summary>Group session timeout. The mock cluster needs more than 3000; a rebalance takes about this long.</summary>
     public int SessionTimeoutMs { get; set; } = 6000;
 
-    /// <summary>How long a fetch waits for data. Small, because an empty fetch waits the full time even when data arrives.</summary>
-    public int FetchWaitMaxMs { get; set; } = 5;
+    /// <summary>
+    /// How long a fetch waits for data. An empty fetch waits the full time even when data arrives, so this bounds
+    /// the latency a record gains per hop; each idle consumer sends one fetch per wait, so it also sets the CPU that
+    /// polling costs the client and the embedded broker (at 5 ms about twice what it is at 20 ms in `align bench loop`).
+    /// </summary>
+    public int FetchWaitMaxMs { get; set; } = 20;
 
     /// <summary>
     /// Producer batching delay. 0 by default: a record handler awaits its outputs' acks before the next

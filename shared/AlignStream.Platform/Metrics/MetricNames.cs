@@ -70,6 +70,9 @@ public static class MetricNames
 
         /// <summary>Gauge of process uptime, unit s.</summary>
         public const string Uptime = "align_host_uptime";
+
+        /// <summary>Counter of CPU seconds the whole process used (all threads, user and system), unit s.</summary>
+        public const string ProcessCpu = "align_host_process_cpu";
     }
 
     /// <summary>Generator service (meter <see cref="Meters.Generator"/>).</summary>
@@ -99,8 +102,11 @@ public static class MetricNames
         /// <summary>Histogram of one engine decode step (prefill chunks and one token per running sequence), unit s.</summary>
         public const string DecodeStepDuration = "align_generator_decode_step_duration";
 
-        /// <summary>Histogram of the pause between two consecutive decode steps while sequences are running, unit s.</summary>
+        /// <summary>Histogram of the pause between two consecutive decode steps while sequences are running, unit s; label swap (true when a weight swap overlapped it).</summary>
         public const string DecodeStepGap = "align_generator_decode_step_gap";
+
+        /// <summary>Counter of CPU seconds spent in engine work (decode steps, prompt embeddings, sampling), unit s.</summary>
+        public const string EngineCpu = "align_generator_engine_cpu";
 
         /// <summary>Gauge of the longest pause between two decode steps since start, unit s (goal: below one step during a swap).</summary>
         public const string DecodeStepGapMax = "align_generator_decode_step_gap_max";
@@ -156,6 +162,9 @@ public static class MetricNames
 
         /// <summary>Histogram of one batch's reference forward time, unit s.</summary>
         public const string ReferenceDuration = "align_scorer_reference_duration";
+
+        /// <summary>Counter of CPU seconds spent in engine work (reference passes, engine-backed reward models), unit s.</summary>
+        public const string EngineCpu = "align_scorer_engine_cpu";
 
         /// <summary>Counter of BanditFeedback events handled; label: outcome (applied|applied-from-event|duplicate|rejected).</summary>
         public const string BanditFeedback = "align_scorer_bandit_feedback";
@@ -216,6 +225,9 @@ public static class MetricNames
 
         /// <summary>Histogram of one optimizer step's duration, unit s.</summary>
         public const string StepDuration = "align_trainer_step_duration";
+
+        /// <summary>Counter of CPU seconds spent in engine work (forward, backward and optimizer of each step), unit s.</summary>
+        public const string EngineCpu = "align_trainer_engine_cpu";
 
         /// <summary>Counter of policy versions published.</summary>
         public const string VersionsPublished = "align_trainer_versions_published";

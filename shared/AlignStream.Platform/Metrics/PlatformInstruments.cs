@@ -45,6 +45,7 @@ public sealed class PlatformInstruments
         }
 
         meter.CreateObservableGauge(MetricNames.Host.Uptime, () => Stopwatch.GetElapsedTime(started).TotalSeconds, "s", "Seconds since the host's instruments were created.");
+        meter.CreateObservableCounter(MetricNames.Host.ProcessCpu, ProcessCpuSeconds, "s", "CPU seconds used by the whole process, every thread, user plus system.");
     }
 
     /// <summary>Records one state store operation, its outcome ("ok" or "error") and latency.</summary>
@@ -72,4 +73,11 @@ public sealed class PlatformInstruments
 
     /// <summary>Counts one scrape of /metrics.</summary>
     public void MetricsScraped() => _scrapes.Add(1);
+
+    /// <summary>CPU seconds the process has used so far (every thread, user plus system).</summary>
+    public static double ProcessCpuSeconds()
+    {
+        using var self = Process.GetCurrentProcess();
+        return self.TotalProcessorTime.TotalSeconds;
+    }
 }

@@ -14,7 +14,7 @@ public sealed class KafkaOptionsTests
         var options = new KafkaOptions { BootstrapServers = "127.0.0.1:9092" };
         Assert.Empty(options.Validate());
         Assert.Equal(6000, options.SessionTimeoutMs);
-        Assert.Equal(5, options.FetchWaitMaxMs);
+        Assert.Equal(20, options.FetchWaitMaxMs);
         Assert.Equal("align", options.Namespace);
         Assert.Equal(4, options.PartitionsFor(TopicNames.PromptsSuffix));
         Assert.Equal(1, options.PartitionsFor(TopicNames.DeadLetterSuffix));
@@ -62,7 +62,7 @@ public sealed class KafkaOptionsTests
         Assert.Equal(Confluent.Kafka.PartitionAssignmentStrategy.CooperativeSticky, consumer.PartitionAssignmentStrategy);
         Assert.True(consumer.EnableAutoCommit);
         Assert.False(consumer.EnableAutoOffsetStore);
-        Assert.Equal(5, consumer.FetchWaitMaxMs);
+        Assert.Equal(20, consumer.FetchWaitMaxMs);
     }
 
     [Fact]

@@ -14,7 +14,10 @@ namespace AlignStream.Cli.Hosting;
 /// `align bench loop`: the whole pipeline in one process (the `up` host) under a steady prompt load, measuring the
 /// loop's targets from the instruments' raw measurements: publish-to-serving latency of each new policy version,
 /// the longest pause between two decode steps against a normal step, and the share of process CPU time spent
-/// outside engine calls (decode steps, reference passes, trainer steps).
+/// outside the engine. Engine work (decode steps with their sampling, reference passes, trainer steps) is charged
+/// in thread CPU seconds by the stages' <c>*_engine_cpu</c> counters, and the process total comes from the OS, so
+/// the share does not depend on how busy the machine is. Everything is measured after a warm-up (JIT, first
+/// swaps, cold caches), over the steady state only.
 /// </summary>
 public sealed class LoopBenchmark
 {
@@ -24,11 +27,15 @@ public sealed class LoopBenchmark
 
     public TimeSpan Duration { get; init; } = TimeSpan.FromSeconds(90);
 
-    public int PromptsPerSecond { get; init; } = 8;
+    public int PromptsPerSecond { get; init; } = 24;
+
+    /// <summary>Leading part of <see cref="Duration"/> that is run but not measured.</summary>
+    public TimeSpan Warmup { get; init; } = TimeSpan.FromSeconds(15);
 
     public Action<string> Progress { get; init; } = _ => { };
 
     private readonly ConcurrentDictionary<string, ConcurrentQueue<double>> _values = new(StringComparer.Ordinal);
+    private volatile bool _measuring;
 
     public async Task<JsonObject> RunAsync(CancellationToken cancellationToken)
     {
@@ -37,7 +44,6 @@ public sealed class LoopBenchmark
             ["Metrics:Port"] = "0",
             ["Model:Path"] = ModelPath,
             ["Scorer:RewardModels"] = "length,afinn",
-            ["Trainer:PublishEvery"] = "2",
             ["Trainer:BatchSize"] = "8",
             ["Trainer:MaxBatchWaitMs"] = "500",
             ["Generator:Defaults:Candidates"] = "4",
@@ -54,7 +60,7 @@ public sealed class LoopBenchmark
         string[] watched =
         [
             MetricNames.Weights.PublishToServing, MetricNames.Weights.SwapDuration, MetricNames.Generator.DecodeStepDuration,
-            MetricNames.Generator.DecodeStepGap, MetricNames.Scorer.ReferenceDuration, MetricNames.Trainer.StepDuration,
+            MetricNames.Generator.DecodeStepGap, MetricNames.Generator.EngineCpu, MetricNames.Scorer.EngineCpu, MetricNames.Trainer.EngineCpu,
         ];
         listener.InstrumentPublished = (instrument, l) =>
         {
@@ -65,10 +71,14 @@ public sealed class LoopBenchmark
         };
         listener.SetMeasurementEventCallback<double>((instrument, value, tags, _) =>
         {
+            if (!_measuring)
+            {
+                return;
+            }
             var key = instrument.Name;
             foreach (var tag in tags)
             {
-                if (tag.Key == "kind")
+                if (tag.Key is "kind" or "swap")
                 {
                     key += ":" + tag.Value;
                 }
@@ -80,14 +90,22 @@ public sealed class LoopBenchmark
         await app.StartAsync(cancellationToken);
         var producer = app.Services.GetRequiredService<IKafkaProducer>();
         var topics = app.Services.GetRequiredService<KafkaConnection>().Topics;
-        var process = Process.GetCurrentProcess();
-        process.Refresh();
-        var cpuStart = process.TotalProcessorTime;
         var clock = Stopwatch.StartNew();
+        var warmup = Warmup < Duration ? Warmup : TimeSpan.Zero;
+        var cpuStart = 0.0;
+        var threadsStart = ThreadCpu.Snapshot();
+        var measuredFrom = TimeSpan.Zero;
         var sent = 0;
         var interval = TimeSpan.FromSeconds(1.0 / PromptsPerSecond);
         while (clock.Elapsed < Duration && !cancellationToken.IsCancellationRequested)
         {
+            if (!_measuring && clock.Elapsed >= warmup)
+            {
+                cpuStart = PlatformInstruments.ProcessCpuSeconds();
+                threadsStart = ThreadCpu.Snapshot();
+                measuredFrom = clock.Elapsed;
+                _measuring = true;
+            }
             var id = $"bench-{sent:D6}";
             var prompt = new Prompt
             {
@@ -102,7 +120,7 @@ public sealed class LoopBenchmark
             sent++;
             if (sent % (PromptsPerSecond * 10) == 0)
             {
-                Progress($"{clock.Elapsed.TotalSeconds:F0}s: {sent} prompts sent, {Count(MetricNames.Weights.PublishToServing + ":policy")} policy versions served");
+                Progress($"{clock.Elapsed.TotalSeconds:F0}s: {sent} prompts sent, {Count(MetricNames.Weights.PublishToServing + ":policy")} policy versions served since warm-up");
             }
             var next = TimeSpan.FromTicks(interval.Ticks * sent) - clock.Elapsed;
             if (next > TimeSpan.Zero)
@@ -110,31 +128,57 @@ public sealed class LoopBenchmark
                 await Task.Delay(next, cancellationToken);
             }
         }
-        process.Refresh();
-        var cpu = (process.TotalProcessorTime - cpuStart).TotalSeconds;
-        var wall = clock.Elapsed.TotalSeconds;
+        _measuring = false;
+        var cpu = PlatformInstruments.ProcessCpuSeconds() - cpuStart;
+        var threads = ThreadCpu.Since(threadsStart);
+        var wall = (clock.Elapsed - measuredFrom).TotalSeconds;
         await app.StopAsync(CancellationToken.None);
         listener.Dispose();
 
-        var engineSeconds = Sum(MetricNames.Generator.DecodeStepDuration) + Sum(MetricNames.Scorer.ReferenceDuration) + Sum(MetricNames.Trainer.StepDuration);
+        var engine = new JsonObject
+        {
+            ["generator"] = Round(Sum(MetricNames.Generator.EngineCpu)),
+            ["scorer"] = Round(Sum(MetricNames.Scorer.EngineCpu)),
+            ["trainer"] = Round(Sum(MetricNames.Trainer.EngineCpu)),
+        };
+        var engineSeconds = Sum(MetricNames.Generator.EngineCpu) + Sum(MetricNames.Scorer.EngineCpu) + Sum(MetricNames.Trainer.EngineCpu);
         var steps = Values(MetricNames.Generator.DecodeStepDuration);
-        var gaps = Values(MetricNames.Generator.DecodeStepGap);
+        var swapGaps = Values(MetricNames.Generator.DecodeStepGap + ":true");
+        var otherGaps = Values(MetricNames.Generator.DecodeStepGap + ":false");
+        var gaps = swapGaps.Concat(otherGaps).ToArray();
         var publish = Values(MetricNames.Weights.PublishToServing + ":policy");
         var medianStep = Quantile(steps, 0.5);
+        var byThread = new JsonObject();
+        foreach (var (name, seconds) in threads.OrderByDescending(t => t.Value).Take(10))
+        {
+            byThread[name] = Round(seconds);
+        }
         return new JsonObject
         {
             ["seconds"] = Math.Round(wall, 1),
+            ["warmup_s"] = Math.Round(measuredFrom.TotalSeconds, 1),
             ["prompts_sent"] = sent,
             ["policy_versions_served"] = publish.Length,
             ["publish_to_serving_s"] = new JsonObject { ["p50"] = Round(Quantile(publish, 0.5)), ["max"] = Round(publish.DefaultIfEmpty(double.NaN).Max()) },
             ["swap_duration_s"] = new JsonObject { ["p50"] = Round(Quantile(Values(MetricNames.Weights.SwapDuration + ":policy"), 0.5)), ["max"] = Round(Values(MetricNames.Weights.SwapDuration + ":policy").DefaultIfEmpty(double.NaN).Max()) },
             ["decode_step_s"] = new JsonObject { ["p50"] = Round(medianStep), ["p99"] = Round(Quantile(steps, 0.99)), ["count"] = steps.Length },
-            ["decode_gap_s"] = new JsonObject { ["p50"] = Round(Quantile(gaps, 0.5)), ["max"] = Round(gaps.DefaultIfEmpty(double.NaN).Max()) },
+            ["decode_gap_s"] = new JsonObject
+            {
+                ["p50"] = Round(Quantile(gaps, 0.5)),
+                ["max"] = Round(gaps.DefaultIfEmpty(double.NaN).Max()),
+                ["during_swap_count"] = swapGaps.Length,
+                ["during_swap_max"] = Round(swapGaps.DefaultIfEmpty(double.NaN).Max()),
+                ["outside_swap_p99"] = Round(Quantile(otherGaps, 0.99)),
+                ["outside_swap_max"] = Round(otherGaps.DefaultIfEmpty(double.NaN).Max()),
+            },
+            // The target: a pause that overlaps a swap is no longer than a normal step.
+            ["longest_swap_gap_over_median_step"] = Round(swapGaps.DefaultIfEmpty(double.NaN).Max() / medianStep),
+            ["longest_swap_gap_over_p99_step"] = Round(swapGaps.DefaultIfEmpty(double.NaN).Max() / Quantile(steps, 0.99)),
             ["longest_gap_over_median_step"] = Round(gaps.DefaultIfEmpty(double.NaN).Max() / medianStep),
             ["process_cpu_s"] = Round(cpu),
-            ["engine_s"] = Round(engineSeconds),
-            // Engine calls are timed in wall-clock; on a loaded or multi-threaded run this share is an estimate.
-            ["share_outside_engine"] = Round(Math.Max(0, 1 - (engineSeconds / cpu))),
+            ["engine_cpu_s"] = engine,
+            ["share_outside_engine"] = ThreadCpuClock.IsSupported ? Round(Math.Max(0, 1 - (engineSeconds / cpu))) : null,
+            ["cpu_by_thread_s"] = byThread,
         };
     }
 

@@ -1,0 +1,44 @@
+using System.Text.Json;
+using AlignStream.Platform.Tests.Fixtures;
+
+namespace AlignStream.EndToEnd.Tests;
+
+/// <summary>
+/// `align bench loop` as the closing notes run it: the pipeline under load, measured after a warm-up. Checks the
+/// accounting, not speed: every stage charges engine CPU, the engine never exceeds the process, pauses are split by
+/// whether a swap overlapped them.
+/// </summary>
+public sealed class LoopBenchmarkTests : IDisposable
+{
+    private readonly TempFolder _temp = new("bench-loop");
+
+    public void Dispose() => _temp.Dispose();
+
+    [Fact]
+    public void Bench_loop_charges_engine_cpu_per_stage_and_reports_swap_pauses_apart()
+    {
+        var model = TinyModel.Save(Path.Combine(_temp.Path, "tiny"), 5);
+        using var bench = AlignProcess.StartAlign(_temp.Path, "bench", "loop", "--seconds", "24", "--warmup", "6", "--rate", "8", "--model", model, "--json");
+        Assert.True(bench.WaitForExit(TimeSpan.FromSeconds(180)), "bench loop did not finish:\n" + bench.Tail());
+        Assert.True(bench.ExitCode == 0, $"bench loop exited {bench.ExitCode}:\n" + bench.Tail());
+        // Standard output lines come back as "out: ...".
+        var line = bench.Tail(400).Split('\n').Where(l => l.StartsWith("out: {", StringComparison.Ordinal)).Select(l => l[5..]).LastOrDefault();
+        Assert.True(line is not null, "bench loop printed no JSON object:\n" + bench.Tail());
+        using var doc = JsonDocument.Parse(line);
+        var root = doc.RootElement;
+
+        Assert.InRange(root.GetProperty("warmup_s").GetDouble(), 5.9, 8);
+        var process = root.GetProperty("process_cpu_s").GetDouble();
+        var engine = root.GetProperty("engine_cpu_s");
+        var stages = new[] { "generator", "scorer", "trainer" }.Select(s => engine.GetProperty(s).GetDouble()).ToArray();
+        Assert.All(stages, s => Assert.True(s > 0, $"a stage charged no engine CPU: {engine}"));
+        Assert.True(stages.Sum() <= process, $"engine CPU {stages.Sum()} s exceeds the process's {process} s");
+        var share = root.GetProperty("share_outside_engine").GetDouble();
+        Assert.Equal(1 - (stages.Sum() / process), share, 3);
+
+        var gaps = root.GetProperty("decode_gap_s");
+        Assert.True(gaps.TryGetProperty("during_swap_count", out _) && gaps.TryGetProperty("outside_swap_max", out _), gaps.ToString());
+        Assert.True(root.GetProperty("decode_step_s").GetProperty("count").GetInt32() > 0, "no decode steps were measured");
+        Assert.True(root.GetProperty("cpu_by_thread_s").TryGetProperty("align-decode", out _), "the decode thread is not named in the per-thread CPU");
+    }
+}
