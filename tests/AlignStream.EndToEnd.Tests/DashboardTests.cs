@@ -14,7 +14,7 @@ public sealed class DashboardTests : IDisposable
     private static readonly string[] MustHaveData =
     [
         "Policy version served", "Prompts / s", "Tokens / s", "Decode batch occupancy", "Reward score by model (mean)",
-        "Bandit pulls per task and arm", "DPO loss", "Trainer backlog", "Consumer lag by topic",
+        "Bandit pulls per task and arm", "DPO loss", "Trainer backlog", "Consumer lag by topic", "CPU share outside the engine",
     ];
 
     private readonly PrometheusFixture _prometheus;

@@ -27,7 +27,7 @@ public sealed class LoopBenchmark
 
     public TimeSpan Duration { get; init; } = TimeSpan.FromSeconds(90);
 
-    public int PromptsPerSecond { get; init; } = 24;
+    public int PromptsPerSecond { get; init; } = 48;
 
     /// <summary>Leading part of <see cref="Duration"/> that is run but not measured.</summary>
     public TimeSpan Warmup { get; init; } = TimeSpan.FromSeconds(15);
