@@ -25,12 +25,12 @@ public sealed class LoopBenchmark
 
     public required string RunDirectory { get; init; }
 
-    public TimeSpan Duration { get; init; } = TimeSpan.FromSeconds(90);
+    public TimeSpan Duration { get; init; } = TimeSpan.FromSeconds(120);
 
     public int PromptsPerSecond { get; init; } = 48;
 
     /// <summary>Leading part of <see cref="Duration"/> that is run but not measured.</summary>
-    public TimeSpan Warmup { get; init; } = TimeSpan.FromSeconds(15);
+    public TimeSpan Warmup { get; init; } = TimeSpan.FromSeconds(30);
 
     public Action<string> Progress { get; init; } = _ => { };
 
