@@ -25,7 +25,7 @@ public sealed class KafkaOptions
     /// <summary>
     /// How long a fetch waits for data. An empty fetch waits the full time even when data arrives, so this bounds
     /// the latency a record gains per hop; each idle consumer sends one fetch per wait, so it also sets the CPU that
-    /// polling costs the client and the embedded broker (at 5 ms about twice what it is at 20 ms in `align bench loop`).
+    /// polling costs the client and the embedded broker (at 5 ms about twice what it is at 25 ms in `align bench loop`).
     /// </summary>
     public int FetchWaitMaxMs { get; set; } = 20;
 

@@ -18,7 +18,7 @@ public static class PipelineHost
     {
         ["Kafka:UseEmbeddedCluster"] = "true",
         // The embedded broker shares the engine's cores and answers an empty fetch only after the full wait, so
-        // polling is paid in CPU: at 20 ms it took about 2.5% of the process in `align bench loop`, at 50 ms under 2%.
+        // polling is paid in CPU: at 20 ms it took about 2.5% of the process in `align bench loop`, at 50 ms about 2%.
         // 50 ms per hop is nothing next to a generation or a trainer step.
         ["Kafka:FetchWaitMaxMs"] = "50",
         ["Bus:Transport"] = "InMemory",
