@@ -4,7 +4,7 @@ using AlignStream.Platform.Tests.Fixtures;
 namespace AlignStream.EndToEnd.Tests;
 
 /// <summary>
-/// `align bench loop` as the closing notes run it: the pipeline under load, measured after a warm-up. Checks the
+/// `align bench loop` and `align bench swap` as the closing notes run them: the pipeline under load, measured after a warm-up. Checks the
 /// accounting, not speed: every stage charges engine CPU, the engine never exceeds the process, pauses are split by
 /// whether a swap overlapped them.
 /// </summary>
@@ -40,5 +40,24 @@ public sealed class LoopBenchmarkTests : IDisposable
         Assert.True(gaps.TryGetProperty("during_swap_count", out _) && gaps.TryGetProperty("outside_swap_max", out _), gaps.ToString());
         Assert.True(root.GetProperty("decode_step_s").GetProperty("count").GetInt32() > 0, "no decode steps were measured");
         Assert.True(root.GetProperty("cpu_by_thread_s").TryGetProperty("align-decode", out _), "the decode thread is not named in the per-thread CPU");
+    }
+
+    [Fact]
+    public void Bench_swap_flips_versions_under_a_busy_decode_batch_and_counts_the_pauses_they_overlap()
+    {
+        var model = TinyModel.Save(Path.Combine(_temp.Path, "tiny-swap"), 6);
+        using var bench = AlignProcess.StartAlign(_temp.Path, "bench", "swap", "--seconds", "4", "--swaps-per-second", "5", "--model", model, "--json");
+        Assert.True(bench.WaitForExit(TimeSpan.FromSeconds(120)), "bench swap did not finish:\n" + bench.Tail());
+        Assert.True(bench.ExitCode == 0, $"bench swap exited {bench.ExitCode}:\n" + bench.Tail());
+        var line = bench.Tail(400).Split('\n').Where(l => l.StartsWith("out: {", StringComparison.Ordinal)).Select(l => l[5..]).LastOrDefault();
+        Assert.True(line is not null, "bench swap printed no JSON object:\n" + bench.Tail());
+        using var doc = JsonDocument.Parse(line);
+        var root = doc.RootElement;
+        Assert.InRange(root.GetProperty("swaps").GetInt32(), 5, 30);
+        Assert.Equal(0, root.GetProperty("swaps_refused").GetInt32());
+        // Decoding never stopped: steps ran while swaps were under way, and between them.
+        Assert.True(root.GetProperty("gap_during_swap_s").GetProperty("count").GetInt32() > 0, root.ToString());
+        Assert.True(root.GetProperty("gap_outside_swap_s").GetProperty("count").GetInt32() > 0, root.ToString());
+        Assert.True(root.GetProperty("decode_step_s").GetProperty("count").GetInt32() > 100, root.ToString());
     }
 }

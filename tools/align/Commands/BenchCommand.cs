@@ -12,7 +12,7 @@ public sealed class BenchCommand : ICommand
     public string Name => "bench";
 
     /// <inheritdoc />
-    public string Summary => "bench engine [--json] [--threads 2] [--repeats 3] [--configs S,M] [--no-torch] | bench loop [--seconds 120] [--warmup 30] [--model DIR] [--rate 48]";
+    public string Summary => "bench engine [--json] [--threads 2] [--repeats 3] [--configs S,M] [--no-torch] | bench loop [--seconds 120] [--warmup 30] [--model DIR] [--rate 48] | bench swap [--seconds 30] [--model DIR] [--swaps-per-second 2]";
 
     /// <inheritdoc />
     public Task<int> RunAsync(CliArgs args, CancellationToken cancellationToken)
@@ -22,9 +22,13 @@ public sealed class BenchCommand : ICommand
         {
             return RunLoopAsync(args, cancellationToken);
         }
+        if (args.Positional.Count > 0 && args.Positional[0] == "swap")
+        {
+            return Task.FromResult(RunSwap(args, cancellationToken));
+        }
         if (args.Positional.Count == 0 || args.Positional[0] != "engine")
         {
-            throw new UsageException("expected `bench engine [--json] [--threads N]` or `bench loop [--seconds S] [--model DIR] [--json]`");
+            throw new UsageException("expected `bench engine [--json] [--threads N]`, `bench loop [--seconds S] [--model DIR] [--json]` or `bench swap [--seconds S] [--model DIR] [--json]`");
         }
         var json = args.Flag("json");
         var threads = args.Int("threads", 2);
@@ -90,6 +94,40 @@ public sealed class BenchCommand : ICommand
         finally
         {
             Directory.Delete(runDirectory, recursive: true);
+        }
+    }
+
+    private static int RunSwap(CliArgs args, CancellationToken cancellationToken)
+    {
+        var seconds = args.Double("seconds", 30);
+        var rate = args.Double("swaps-per-second", 2);
+        var model = args.String("model");
+        _ = args.Flag("json");
+        LogprobsCommand.RejectUnread(args);
+        if (seconds <= 0 || rate <= 0 || rate > 100)
+        {
+            throw new UsageException("--seconds must be positive and --swaps-per-second within (0, 100]");
+        }
+        var work = Path.Combine(Path.GetTempPath(), "align-bench-swap-" + Guid.NewGuid().ToString("N")[..8]);
+        Directory.CreateDirectory(work);
+        try
+        {
+            var (modelPath, origin) = Hosting.BaseModel.Resolve(model, work, seed: 1234);
+            Console.Error.WriteLine($"bench: swap for {seconds:F0} s, {rate:G} swaps/s, 16 busy decode slots, on {origin}");
+            var bench = new Hosting.SwapBenchmark
+            {
+                ModelPath = modelPath,
+                WorkDirectory = work,
+                Duration = TimeSpan.FromSeconds(seconds),
+                SwapsPerSecond = rate,
+                Progress = line => Console.Error.WriteLine("bench: " + line),
+            };
+            Console.WriteLine(bench.Run(cancellationToken).ToJsonString());
+            return 0;
+        }
+        finally
+        {
+            Directory.Delete(work, recursive: true);
         }
     }
 }
