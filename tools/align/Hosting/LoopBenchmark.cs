@@ -37,6 +37,9 @@ public sealed class LoopBenchmark
     private readonly ConcurrentDictionary<string, ConcurrentQueue<double>> _values = new(StringComparer.Ordinal);
     private volatile bool _measuring;
 
+    /// <summary>Name of librdkafka's mock-cluster thread (the embedded broker), as /proc shows it.</summary>
+    private const string EmbeddedBrokerThread = "rdk:mock";
+
     public async Task<JsonObject> RunAsync(CancellationToken cancellationToken)
     {
         var defaults = new Dictionary<string, string?>(PipelineHost.SingleProcessDefaults(RunDirectory))
@@ -148,6 +151,9 @@ public sealed class LoopBenchmark
         var gaps = swapGaps.Concat(otherGaps).ToArray();
         var publish = Values(MetricNames.Weights.PublishToServing + ":policy");
         var medianStep = Quantile(steps, 0.5);
+        // The embedded mock-cluster broker runs inside this process only in single-process mode; in the distributed
+        // mode Kafka runs on its own machines, so the share is also given without it.
+        var broker = threads.Where(t => t.Key.StartsWith(EmbeddedBrokerThread, StringComparison.Ordinal)).Sum(t => t.Value);
         var byThread = new JsonObject();
         foreach (var (name, seconds) in threads.OrderByDescending(t => t.Value).Take(10))
         {
@@ -178,6 +184,8 @@ public sealed class LoopBenchmark
             ["process_cpu_s"] = Round(cpu),
             ["engine_cpu_s"] = engine,
             ["share_outside_engine"] = ThreadCpuClock.IsSupported ? Round(Math.Max(0, 1 - (engineSeconds / cpu))) : null,
+            ["embedded_broker_cpu_s"] = Round(broker),
+            ["share_outside_engine_without_embedded_broker"] = ThreadCpuClock.IsSupported ? Round(Math.Max(0, 1 - (engineSeconds / (cpu - broker)))) : null,
             ["cpu_by_thread_s"] = byThread,
         };
     }
