@@ -18,13 +18,7 @@ public sealed class LoopBenchmarkTests : IDisposable
     public void Bench_loop_charges_engine_cpu_per_stage_and_reports_swap_pauses_apart()
     {
         var model = TinyModel.Save(Path.Combine(_temp.Path, "tiny"), 5);
-        using var bench = AlignProcess.StartAlign(_temp.Path, "bench", "loop", "--seconds", "24", "--warmup", "6", "--rate", "8", "--model", model, "--json");
-        Assert.True(bench.WaitForExit(TimeSpan.FromSeconds(180)), "bench loop did not finish:\n" + bench.Tail());
-        Assert.True(bench.ExitCode == 0, $"bench loop exited {bench.ExitCode}:\n" + bench.Tail());
-        // Standard output lines come back as "out: ...".
-        var line = bench.Tail(400).Split('\n').Where(l => l.StartsWith("out: {", StringComparison.Ordinal)).Select(l => l[5..]).LastOrDefault();
-        Assert.True(line is not null, "bench loop printed no JSON object:\n" + bench.Tail());
-        using var doc = JsonDocument.Parse(line);
+        using var doc = RunBench(TimeSpan.FromSeconds(180), "loop", "--seconds", "24", "--warmup", "6", "--rate", "8", "--model", model);
         var root = doc.RootElement;
 
         Assert.InRange(root.GetProperty("warmup_s").GetDouble(), 5.9, 8);
@@ -52,12 +46,7 @@ public sealed class LoopBenchmarkTests : IDisposable
     public void Bench_swap_flips_versions_under_a_busy_decode_batch_and_counts_the_pauses_they_overlap()
     {
         var model = TinyModel.Save(Path.Combine(_temp.Path, "tiny-swap"), 6);
-        using var bench = AlignProcess.StartAlign(_temp.Path, "bench", "swap", "--seconds", "4", "--swaps-per-second", "5", "--model", model, "--json");
-        Assert.True(bench.WaitForExit(TimeSpan.FromSeconds(120)), "bench swap did not finish:\n" + bench.Tail());
-        Assert.True(bench.ExitCode == 0, $"bench swap exited {bench.ExitCode}:\n" + bench.Tail());
-        var line = bench.Tail(400).Split('\n').Where(l => l.StartsWith("out: {", StringComparison.Ordinal)).Select(l => l[5..]).LastOrDefault();
-        Assert.True(line is not null, "bench swap printed no JSON object:\n" + bench.Tail());
-        using var doc = JsonDocument.Parse(line);
+        using var doc = RunBench(TimeSpan.FromSeconds(120), "swap", "--seconds", "4", "--swaps-per-second", "5", "--model", model);
         var root = doc.RootElement;
         Assert.InRange(root.GetProperty("swaps").GetInt32(), 5, 30);
         Assert.Equal(0, root.GetProperty("swaps_refused").GetInt32());
@@ -65,5 +54,17 @@ public sealed class LoopBenchmarkTests : IDisposable
         Assert.True(root.GetProperty("gap_during_swap_s").GetProperty("count").GetInt32() > 0, root.ToString());
         Assert.True(root.GetProperty("gap_outside_swap_s").GetProperty("count").GetInt32() > 0, root.ToString());
         Assert.True(root.GetProperty("decode_step_s").GetProperty("count").GetInt32() > 100, root.ToString());
+    }
+
+    /// <summary>Runs `align bench KIND ARGS --json` to the end and parses the JSON object it prints.</summary>
+    private JsonDocument RunBench(TimeSpan timeout, string kind, params string[] args)
+    {
+        using var bench = AlignProcess.StartAlign(_temp.Path, ["bench", kind, .. args, "--json"]);
+        Assert.True(bench.WaitForExit(timeout), $"bench {kind} did not finish:\n" + bench.Tail());
+        Assert.True(bench.ExitCode == 0, $"bench {kind} exited {bench.ExitCode}:\n" + bench.Tail());
+        // Standard output lines come back as "out: ...".
+        var line = bench.Tail(400).Split('\n').Where(l => l.StartsWith("out: {", StringComparison.Ordinal)).Select(l => l[5..]).LastOrDefault();
+        Assert.True(line is not null, $"bench {kind} printed no JSON object:\n" + bench.Tail());
+        return JsonDocument.Parse(line);
     }
 }

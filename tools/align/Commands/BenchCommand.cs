@@ -24,7 +24,7 @@ public sealed class BenchCommand : ICommand
         }
         if (args.Positional.Count > 0 && args.Positional[0] == "swap")
         {
-            return Task.FromResult(RunSwap(args, cancellationToken));
+            return RunSwapAsync(args, cancellationToken);
         }
         if (args.Positional.Count == 0 || args.Positional[0] != "engine")
         {
@@ -57,7 +57,7 @@ public sealed class BenchCommand : ICommand
         return Task.FromResult(0);
     }
 
-    private static async Task<int> RunLoopAsync(CliArgs args, CancellationToken cancellationToken)
+    private static Task<int> RunLoopAsync(CliArgs args, CancellationToken cancellationToken)
     {
         var seconds = args.Double("seconds", 120);
         // Enough prompts to keep both cores of a 2-core machine busy with the pretrained base model: the CPU share
@@ -72,11 +72,8 @@ public sealed class BenchCommand : ICommand
         {
             throw new UsageException("--seconds must be positive, --rate at least 1, and --warmup within [0, --seconds)");
         }
-        var runDirectory = Path.Combine(Path.GetTempPath(), "align-bench-loop-" + Guid.NewGuid().ToString("N")[..8]);
-        Directory.CreateDirectory(runDirectory);
-        try
+        return InScratchFolderAsync("loop", model, (runDirectory, modelPath, origin) =>
         {
-            var (modelPath, origin) = Hosting.BaseModel.Resolve(model, runDirectory, seed: 1234);
             Console.Error.WriteLine($"bench: loop for {seconds:F0} s ({warmup:F0} s warm-up, not measured) at {rate} prompts/s on {origin}");
             var bench = new Hosting.LoopBenchmark
             {
@@ -87,17 +84,11 @@ public sealed class BenchCommand : ICommand
                 Warmup = TimeSpan.FromSeconds(warmup),
                 Progress = line => Console.Error.WriteLine("bench: " + line),
             };
-            var report = await bench.RunAsync(cancellationToken);
-            Console.WriteLine(report.ToJsonString());
-            return 0;
-        }
-        finally
-        {
-            Directory.Delete(runDirectory, recursive: true);
-        }
+            return bench.RunAsync(cancellationToken);
+        });
     }
 
-    private static int RunSwap(CliArgs args, CancellationToken cancellationToken)
+    private static Task<int> RunSwapAsync(CliArgs args, CancellationToken cancellationToken)
     {
         var seconds = args.Double("seconds", 30);
         var rate = args.Double("swaps-per-second", 2);
@@ -108,11 +99,8 @@ public sealed class BenchCommand : ICommand
         {
             throw new UsageException("--seconds must be positive and --swaps-per-second within (0, 100]");
         }
-        var work = Path.Combine(Path.GetTempPath(), "align-bench-swap-" + Guid.NewGuid().ToString("N")[..8]);
-        Directory.CreateDirectory(work);
-        try
+        return InScratchFolderAsync("swap", model, (work, modelPath, origin) =>
         {
-            var (modelPath, origin) = Hosting.BaseModel.Resolve(model, work, seed: 1234);
             Console.Error.WriteLine($"bench: swap for {seconds:F0} s, {rate:G} swaps/s, 16 busy decode slots, on {origin}");
             var bench = new Hosting.SwapBenchmark
             {
@@ -122,12 +110,27 @@ public sealed class BenchCommand : ICommand
                 SwapsPerSecond = rate,
                 Progress = line => Console.Error.WriteLine("bench: " + line),
             };
-            Console.WriteLine(bench.Run(cancellationToken).ToJsonString());
+            return Task.FromResult(bench.Run(cancellationToken));
+        });
+    }
+
+    /// <summary>
+    /// Runs a pipeline benchmark in a fresh temporary folder (deleted afterwards) on the given or the base model, and
+    /// prints its report as one JSON line.
+    /// </summary>
+    private static async Task<int> InScratchFolderAsync(string name, string? model, Func<string, string, string, Task<System.Text.Json.Nodes.JsonObject>> run)
+    {
+        var folder = Path.Combine(Path.GetTempPath(), $"align-bench-{name}-" + Guid.NewGuid().ToString("N")[..8]);
+        Directory.CreateDirectory(folder);
+        try
+        {
+            var (modelPath, origin) = Hosting.BaseModel.Resolve(model, folder, seed: 1234);
+            Console.WriteLine((await run(folder, modelPath, origin)).ToJsonString());
             return 0;
         }
         finally
         {
-            Directory.Delete(work, recursive: true);
+            Directory.Delete(folder, recursive: true);
         }
     }
 }

@@ -7,6 +7,7 @@ using AlignStream.Contracts.Records;
 using AlignStream.Platform.Hosting;
 using AlignStream.Platform.Kafka;
 using AlignStream.Platform.Metrics;
+using static AlignStream.Cli.Hosting.BenchStats;
 
 namespace AlignStream.Cli.Hosting;
 
@@ -138,19 +139,20 @@ public sealed class LoopBenchmark
         await app.StopAsync(CancellationToken.None);
         listener.Dispose();
 
-        var engine = new JsonObject
-        {
-            ["generator"] = Round(Sum(MetricNames.Generator.EngineCpu)),
-            ["scorer"] = Round(Sum(MetricNames.Scorer.EngineCpu)),
-            ["trainer"] = Round(Sum(MetricNames.Trainer.EngineCpu)),
-        };
-        var engineSeconds = Sum(MetricNames.Generator.EngineCpu) + Sum(MetricNames.Scorer.EngineCpu) + Sum(MetricNames.Trainer.EngineCpu);
+        var generatorCpu = Sum(MetricNames.Generator.EngineCpu);
+        var scorerCpu = Sum(MetricNames.Scorer.EngineCpu);
+        var trainerCpu = Sum(MetricNames.Trainer.EngineCpu);
+        var engine = new JsonObject { ["generator"] = Round(generatorCpu), ["scorer"] = Round(scorerCpu), ["trainer"] = Round(trainerCpu) };
+        var engineSeconds = generatorCpu + scorerCpu + trainerCpu;
         var steps = Values(MetricNames.Generator.DecodeStepDuration);
         var swapGaps = Values(MetricNames.Generator.DecodeStepGap + ":true");
         var otherGaps = Values(MetricNames.Generator.DecodeStepGap + ":false");
         var gaps = swapGaps.Concat(otherGaps).ToArray();
         var publish = Values(MetricNames.Weights.PublishToServing + ":policy");
+        var swaps = Values(MetricNames.Weights.SwapDuration + ":policy");
         var medianStep = Quantile(steps, 0.5);
+        var p99Step = Quantile(steps, 0.99);
+        var longestSwapGap = Max(swapGaps);
         // The embedded mock-cluster broker runs inside this process only in single-process mode; in the distributed
         // mode Kafka runs on its own machines, so the share is also given without it.
         var broker = threads.Where(t => t.Key.StartsWith(EmbeddedBrokerThread, StringComparison.Ordinal)).Sum(t => t.Value);
@@ -165,22 +167,22 @@ public sealed class LoopBenchmark
             ["warmup_s"] = Math.Round(measuredFrom.TotalSeconds, 1),
             ["prompts_sent"] = sent,
             ["policy_versions_served"] = publish.Length,
-            ["publish_to_serving_s"] = new JsonObject { ["p50"] = Round(Quantile(publish, 0.5)), ["max"] = Round(publish.DefaultIfEmpty(double.NaN).Max()) },
-            ["swap_duration_s"] = new JsonObject { ["p50"] = Round(Quantile(Values(MetricNames.Weights.SwapDuration + ":policy"), 0.5)), ["max"] = Round(Values(MetricNames.Weights.SwapDuration + ":policy").DefaultIfEmpty(double.NaN).Max()) },
-            ["decode_step_s"] = new JsonObject { ["p50"] = Round(medianStep), ["p99"] = Round(Quantile(steps, 0.99)), ["count"] = steps.Length },
+            ["publish_to_serving_s"] = new JsonObject { ["p50"] = Round(Quantile(publish, 0.5)), ["max"] = Round(Max(publish)) },
+            ["swap_duration_s"] = new JsonObject { ["p50"] = Round(Quantile(swaps, 0.5)), ["max"] = Round(Max(swaps)) },
+            ["decode_step_s"] = new JsonObject { ["p50"] = Round(medianStep), ["p99"] = Round(p99Step), ["count"] = steps.Length },
             ["decode_gap_s"] = new JsonObject
             {
                 ["p50"] = Round(Quantile(gaps, 0.5)),
-                ["max"] = Round(gaps.DefaultIfEmpty(double.NaN).Max()),
+                ["max"] = Round(Max(gaps)),
                 ["during_swap_count"] = swapGaps.Length,
-                ["during_swap_max"] = Round(swapGaps.DefaultIfEmpty(double.NaN).Max()),
+                ["during_swap_max"] = Round(longestSwapGap),
                 ["outside_swap_p99"] = Round(Quantile(otherGaps, 0.99)),
-                ["outside_swap_max"] = Round(otherGaps.DefaultIfEmpty(double.NaN).Max()),
+                ["outside_swap_max"] = Round(Max(otherGaps)),
             },
             // The target: a pause that overlaps a swap is no longer than a normal step.
-            ["longest_swap_gap_over_median_step"] = Round(swapGaps.DefaultIfEmpty(double.NaN).Max() / medianStep),
-            ["longest_swap_gap_over_p99_step"] = Round(swapGaps.DefaultIfEmpty(double.NaN).Max() / Quantile(steps, 0.99)),
-            ["longest_gap_over_median_step"] = Round(gaps.DefaultIfEmpty(double.NaN).Max() / medianStep),
+            ["longest_swap_gap_over_median_step"] = Round(longestSwapGap / medianStep),
+            ["longest_swap_gap_over_p99_step"] = Round(longestSwapGap / p99Step),
+            ["longest_gap_over_median_step"] = Round(Max(gaps) / medianStep),
             ["process_cpu_s"] = Round(cpu),
             ["engine_cpu_s"] = engine,
             ["share_outside_engine"] = ThreadCpuClock.IsSupported ? Round(Math.Max(0, 1 - (engineSeconds / cpu))) : null,
@@ -196,15 +198,4 @@ public sealed class LoopBenchmark
 
     private double Sum(string key) => Values(key).Sum();
 
-    private static double? Round(double v) => double.IsFinite(v) ? Math.Round(v, 4) : null;
-
-    private static double Quantile(double[] values, double q)
-    {
-        if (values.Length == 0)
-        {
-            return double.NaN;
-        }
-        var sorted = values.Order().ToArray();
-        return sorted[(int)Math.Min(sorted.Length - 1, Math.Floor(q * sorted.Length))];
-    }
 }

@@ -1,13 +1,14 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using System.Text.Json.Nodes;
-using AlignStream.Engine.Model;
 using AlignStream.Engine.Sampling;
 using AlignStream.Generator.Decoding;
 using AlignStream.Generator.Metrics;
 using AlignStream.Generator.Options;
 using AlignStream.Generator.Policy;
 using AlignStream.Platform.Metrics;
+using Microsoft.Extensions.DependencyInjection;
+using static AlignStream.Cli.Hosting.BenchStats;
 
 namespace AlignStream.Cli.Hosting;
 
@@ -35,18 +36,20 @@ public sealed class SwapBenchmark
     public JsonObject Run(CancellationToken cancellationToken)
     {
         // Two folders with the model's weights: every swap reads, checks and flips a full checkpoint.
-        var model = LlamaModel.Load(ModelPath, 1);
+        var policy = PolicyRuntime.Load(ModelPath, 1);
+        var model = policy.Model;
         var folders = new[] { Path.Combine(WorkDirectory, "a"), Path.Combine(WorkDirectory, "b") };
         foreach (var folder in folders)
         {
-            model.Save(folder, Engine.Tokenization.TokenizerLoader.ForModelFolder(ModelPath));
+            model.Save(folder, policy.Tokenizer);
         }
-        var policy = PolicyRuntime.Load(ModelPath, 1);
 
         var steps = new List<double>();
         var swapGaps = new List<double>();
         var otherGaps = new List<double>();
-        using var meters = new SingleMeterFactory();
+        // A meter factory of its own, so the listener sees only this benchmark's instruments.
+        using var services = new ServiceCollection().AddMetrics().BuildServiceProvider();
+        var meters = services.GetRequiredService<IMeterFactory>();
         var instruments = new GeneratorInstruments(meters);
         using var listener = new MeterListener();
         listener.InstrumentPublished = (instrument, l) =>
@@ -136,58 +139,31 @@ public sealed class SwapBenchmark
         decoder.FailAll(null);
         listener.Dispose();
 
-        var sortedSteps = steps.Order().ToArray();
-        var median = Quantile(sortedSteps, 0.5);
-        var p99 = Quantile(sortedSteps, 0.99);
-        var swapMax = swapGaps.DefaultIfEmpty(double.NaN).Max();
+        var median = Quantile(steps, 0.5);
+        var p99 = Quantile(steps, 0.99);
+        var swapMax = Max(swapGaps);
         return new JsonObject
         {
             ["seconds"] = Math.Round(clock.Elapsed.TotalSeconds, 1),
             ["slots"] = Slots,
             ["swaps"] = swapSeconds.Count,
             ["swaps_refused"] = refused,
-            ["swap_s"] = new JsonObject { ["p50"] = Round(Quantile([.. swapSeconds.Order()], 0.5)), ["max"] = Round(swapSeconds.DefaultIfEmpty(double.NaN).Max()) },
-            ["decode_step_s"] = new JsonObject { ["p50"] = Round(median), ["p99"] = Round(p99), ["count"] = sortedSteps.Length },
+            ["swap_s"] = new JsonObject { ["p50"] = Round(Quantile(swapSeconds, 0.5), 5), ["max"] = Round(Max(swapSeconds), 5) },
+            ["decode_step_s"] = new JsonObject { ["p50"] = Round(median, 5), ["p99"] = Round(p99, 5), ["count"] = steps.Count },
             ["gap_during_swap_s"] = new JsonObject
             {
                 ["count"] = swapGaps.Count,
-                ["p50"] = Round(Quantile([.. swapGaps.Order()], 0.5)),
-                ["max"] = Round(swapMax),
+                ["p50"] = Round(Quantile(swapGaps, 0.5), 5),
+                ["max"] = Round(swapMax, 5),
             },
             ["gap_outside_swap_s"] = new JsonObject
             {
                 ["count"] = otherGaps.Count,
-                ["p99"] = Round(Quantile([.. otherGaps.Order()], 0.99)),
-                ["max"] = Round(otherGaps.DefaultIfEmpty(double.NaN).Max()),
+                ["p99"] = Round(Quantile(otherGaps, 0.99), 5),
+                ["max"] = Round(Max(otherGaps), 5),
             },
             // The target: no pause around a swap longer than a normal decode step.
-            ["longest_swap_gap_over_median_step"] = Round(swapMax / median),
+            ["longest_swap_gap_over_median_step"] = Round(swapMax / median, 5),
         };
-    }
-
-    private static double? Round(double v) => double.IsFinite(v) ? Math.Round(v, 5) : null;
-
-    private static double Quantile(double[] sorted, double q) =>
-        sorted.Length == 0 ? double.NaN : sorted[(int)Math.Min(sorted.Length - 1, Math.Floor(q * sorted.Length))];
-
-    /// <summary>A meter factory of our own, so the listener sees only this benchmark's instruments.</summary>
-    private sealed class SingleMeterFactory : IMeterFactory
-    {
-        private readonly List<Meter> _meters = [];
-
-        public Meter Create(MeterOptions options)
-        {
-            var meter = new Meter(options.Name, options.Version, options.Tags, scope: this);
-            _meters.Add(meter);
-            return meter;
-        }
-
-        public void Dispose()
-        {
-            foreach (var m in _meters)
-            {
-                m.Dispose();
-            }
-        }
     }
 }
