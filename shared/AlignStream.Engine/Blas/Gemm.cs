@@ -8,8 +8,14 @@ namespace AlignStream.Engine.Blas;
 /// </summary>
 public static unsafe class Gemm
 {
-    /// <summary>Row count up to which A·Bᵀ uses the skinny kernel instead of BLAS.</summary>
-    public const int SkinnyRows = 4;
+    /// <summary>
+    /// Row count up to which A·Bᵀ reads B in place (<see cref="SkinnyGemm"/>) instead of going through
+    /// BLAS, which packs B first: decode steps, one row per sequence in the batch.
+    /// </summary>
+    public const int SkinnyRows = 32;
+
+    /// <summary>The same bound where the FMA kernel is not available (the older dot-product kernel).</summary>
+    private const int SkinnyRowsWithoutFma = 4;
 
     /// <summary>Multiply-adds (m·n·k) from which a product is split across threads.</summary>
     private const long SplitThreshold = 1L << 21;
@@ -95,9 +101,13 @@ public static unsafe class Gemm
             ScaleC(m, n, beta, c, ldc);
             return;
         }
-        if (!transA && transB && m <= SkinnyRows)
+        if (!transA && transB && m <= SkinnyRows && SkinnyGemm.IsSupported)
         {
             // Decode steps: a handful of rows against a weight matrix; BLAS would copy (pack) the weights first.
+            SkinnyGemm.Multiply(m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, s_threads);
+        }
+        else if (!transA && transB && m <= SkinnyRowsWithoutFma)
+        {
             ManagedGemm.SkinnyNT(m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, s_threads);
         }
         else if (UsesOpenBlas)

@@ -9,11 +9,13 @@ namespace AlignStream.Engine.Inference;
 /// participating slot (a whole prompt for prefill, one token when decoding), runs them as one packed
 /// batch through every layer (one GEMM per projection for all rows), appends their keys and values
 /// to the cache, and returns the next-token logits after each chunk's last token. Buffers are sized once.
+/// Q, K and V come from one product against their stacked weights (they are adjacent in the parameter
+/// buffer), and so do gate and up: fewer, wider products, each split once across the threads.
 /// </summary>
 public sealed unsafe class DecodeSession
 {
     private readonly float[] _buf;
-    private readonly long _x, _ln, _q, _k, _v, _y, _g, _u, _h, _last, _rstd, _logits;
+    private readonly long _x, _ln, _qkv, _q, _k, _y, _gu, _h, _last, _rstd, _logits;
     private readonly int[] _positions;
     private readonly int[] _rowSlot;
     private readonly int[] _chunkStart;
@@ -34,6 +36,13 @@ public sealed unsafe class DecodeSession
         var cfg = model.Config;
         long n = maxStepTokens, c = cfg.HiddenSize, f = cfg.IntermediateSize, v = cfg.VocabSize;
         long qd = (long)cfg.NumAttentionHeads * cfg.HeadDim, kd = (long)cfg.NumKeyValueHeads * cfg.HeadDim;
+        foreach (var o in model.Layout.Layers)
+        {
+            if (o.K != o.Q + (qd * c) || o.V != o.K + (kd * c) || o.Up != o.Gate + (f * c))
+            {
+                throw new InvalidOperationException("the decode step multiplies q/k/v and gate/up as stacked weights, which needs them adjacent in the parameter layout");
+            }
+        }
         long cur = 0;
         long Take(long size)
         {
@@ -43,12 +52,11 @@ public sealed unsafe class DecodeSession
         }
         _x = Take(n * c);
         _ln = Take(n * c);
+        _qkv = Take(n * (qd + (2 * kd)));
         _q = Take(n * qd);
         _k = Take(n * kd);
-        _v = Take(n * kd);
         _y = Take(n * Math.Max(qd, c));
-        _g = Take(n * f);
-        _u = Take(n * f);
+        _gu = Take(n * 2 * f);
         _h = Take(n * f);
         _last = Take(slots * c);
         _rstd = Take(n);
@@ -132,21 +140,26 @@ public sealed unsafe class DecodeSession
         var x = B(_x, n * c);
         Embedding.Forward(x, tokens, w.AsSpan(lay.Embedding, v * c), c);
         var ln = B(_ln, n * c);
+        var qkvWidth = qd + (2 * kd);
+        var qkv = B(_qkv, n * qkvWidth);
         var q = B(_q, n * qd);
         var k = B(_k, n * kd);
-        var vv = B(_v, n * kd);
         var y = B(_y, n * qd);
-        var gate = B(_g, n * f);
-        var up = B(_u, n * f);
+        var gateUp = B(_gu, n * 2 * f);
         var hidden = B(_h, n * f);
         var rstd = B(_rstd, n);
         for (var l = 0; l < cfg.NumHiddenLayers; l++)
         {
             var o = lay.Layers[l];
             RmsNorm.Forward(ln, rstd, x, w.AsSpan(o.InputNorm, c), n, c, eps);
-            Linear.Forward(q, ln, w.AsSpan(o.Q, qd * c), n, c, qd);
-            Linear.Forward(k, ln, w.AsSpan(o.K, kd * c), n, c, kd);
-            Linear.Forward(vv, ln, w.AsSpan(o.V, kd * c), n, c, kd);
+            // q_proj, k_proj and v_proj lie back to back: one [qd + 2·kd, c] product.
+            Linear.Forward(qkv, ln, w.AsSpan(o.Q, qkvWidth * c), n, c, qkvWidth);
+            for (var r = 0; r < n; r++)
+            {
+                var row = qkv.Slice(r * qkvWidth, qkvWidth);
+                row[..qd].CopyTo(q.Slice(r * qd, qd));
+                row.Slice(qd, kd).CopyTo(k.Slice(r * kd, kd));
+            }
             Rope.Forward(q, positions, nh, Model.Rope);
             Rope.Forward(k, positions, kvh, Model.Rope);
             var cache = Cache.Data;
@@ -155,16 +168,20 @@ public sealed unsafe class DecodeSession
                 var s = _rowSlot[r];
                 var pos = _positions[r];
                 k.Slice(r * kd, kd).CopyTo(cache.AsSpan((int)(Cache.KeyOffset(s, l) + ((long)pos * kd)), kd));
-                vv.Slice(r * kd, kd).CopyTo(cache.AsSpan((int)(Cache.ValueOffset(s, l) + ((long)pos * kd)), kd));
+                qkv.Slice((r * qkvWidth) + qd + kd, kd).CopyTo(cache.AsSpan((int)(Cache.ValueOffset(s, l) + ((long)pos * kd)), kd));
             }
             Attend(l, chunks, nh, kvh, hs);
             // x += o_proj(y): the projection goes to ln (free now), then adds.
             Linear.Forward(ln, y, w.AsSpan(o.O, c * qd), n, qd, c);
             TensorPrimitives.Add(x, ln, x);
             RmsNorm.Forward(ln, rstd, x, w.AsSpan(o.PostNorm, c), n, c, eps);
-            Linear.Forward(gate, ln, w.AsSpan(o.Gate, f * c), n, c, f);
-            Linear.Forward(up, ln, w.AsSpan(o.Up, f * c), n, c, f);
-            SwiGlu.Forward(hidden, gate, up);
+            // gate_proj and up_proj lie back to back too: one [2f, c] product, rows [gate | up].
+            Linear.Forward(gateUp, ln, w.AsSpan(o.Gate, 2 * f * c), n, c, 2 * f);
+            for (var r = 0; r < n; r++)
+            {
+                var row = gateUp.Slice(r * 2 * f, 2 * f);
+                SwiGlu.Forward(hidden.Slice(r * f, f), row[..f], row[f..]);
+            }
             Linear.Forward(ln, hidden, w.AsSpan(o.Down, c * f), n, f, c);
             TensorPrimitives.Add(x, ln, x);
         }

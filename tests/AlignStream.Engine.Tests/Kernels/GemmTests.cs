@@ -100,4 +100,75 @@ public sealed class GemmTests
             Gemm.Configure(GemmBackend.Auto, 1);
         }
     }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void Decode_products_match_naive_for_every_row_count(int threads)
+    {
+        // A·Bᵀ with up to SkinnyRows rows reads B in place: full 4 × 3 tiles, leftover rows and columns,
+        // k not a multiple of 8, alpha and beta, and shapes large enough to split across threads.
+        var rng = new Random(17);
+        Gemm.Configure(GemmBackend.Auto, threads);
+        try
+        {
+            foreach (var (n, k) in new[] { (1, 1), (5, 7), (26, 9), (97, 64), (301, 259), (1000, 520) })
+            {
+                for (var m = 1; m <= Gemm.SkinnyRows + 1; m += m < 9 ? 1 : 8)
+                {
+                    int lda = k + 5, ldb = k + 3, ldc = n + 1;
+                    var a = TestData.Random(rng, m * lda);
+                    var b = TestData.Random(rng, n * ldb);
+                    var c0 = TestData.Random(rng, m * ldc);
+                    foreach (var beta in new[] { 0f, 0.25f })
+                    {
+                        var expected = (float[])c0.Clone();
+                        var actual = (float[])c0.Clone();
+                        Naive(false, true, m, n, k, 0.5f, a, lda, b, ldb, beta, expected, ldc);
+                        Gemm.Sgemm(false, true, m, n, k, 0.5f, a, lda, b, ldb, beta, actual, ldc);
+                        TestData.AssertClose(actual, expected, 1e-4, 1e-4, $"m{m} n{n} k{k} beta{beta} threads{threads}");
+                    }
+                }
+            }
+        }
+        finally
+        {
+            Gemm.Configure(GemmBackend.Auto, 1);
+        }
+    }
+
+    [Fact]
+    public void A_decode_row_does_not_depend_on_its_batch_or_the_thread_count()
+    {
+        // Each output of a decode product is computed the same way wherever it falls in the tiling, so a
+        // sequence's logits are the same bits alone, in a batch of 16, or split over two threads.
+        var rng = new Random(23);
+        int n = 700, k = 261;
+        var batch = TestData.Random(rng, 16 * k);
+        var b = TestData.Random(rng, n * k);
+        try
+        {
+            Gemm.Configure(GemmBackend.Auto, 2);
+            var all = new float[16 * n];
+            Gemm.Sgemm(false, true, 16, n, k, 1f, batch, k, b, k, 0f, all, n);
+            foreach (var threads in new[] { 1, 2 })
+            {
+                Gemm.Configure(GemmBackend.Auto, threads);
+                foreach (var row in new[] { 0, 5, 13, 15 })
+                {
+                    var alone = new float[n];
+                    Gemm.Sgemm(false, true, 1, n, k, 1f, batch.AsSpan(row * k, k), k, b, k, 0f, alone, n);
+                    Assert.Equal(all.AsSpan(row * n, n).ToArray(), alone);
+                    var three = new float[3 * n];
+                    var start = Math.Min(row, 13);
+                    Gemm.Sgemm(false, true, 3, n, k, 1f, batch.AsSpan(start * k, 3 * k), k, b, k, 0f, three, n);
+                    Assert.Equal(all.AsSpan(start * n, 3 * n).ToArray(), three);
+                }
+            }
+        }
+        finally
+        {
+            Gemm.Configure(GemmBackend.Auto, 1);
+        }
+    }
 }

@@ -1,0 +1,212 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace AlignStream.Engine.Blas;
+
+/// <summary>
+/// C[m,n] = alpha·A[m,k]·B[n,k]ᵀ + beta·C for the few rows of a decode step (one row per sequence in
+/// the batch) against a weight matrix in PyTorch's [out, in] layout.
+/// <para>
+/// BLAS packs (copies) B on every call. At decode the product reads each weight a handful of times, so
+/// that copy costs as much as the arithmetic, and the weights of a larger model stream from memory
+/// rather than cache. Here B is read in place, three rows (outputs) at a time, while the A rows stay
+/// in cache: a 4 × 3 register tile of eight-wide FMA accumulators covers four A rows and three B rows,
+/// and while one B tile is multiplied with every group of four A rows, the next B tile is prefetched,
+/// so memory traffic overlaps the arithmetic instead of stalling it.
+/// </para>
+/// <para>
+/// Every output is computed the same way wherever it falls (full tile, leftover row or column):
+/// eight-lane FMA accumulation over k in order, one horizontal sum, then the k % 8 tail with scalar
+/// FMA. An output therefore does not depend on the other rows in the batch, on the column split
+/// between threads, or on the thread count: a sequence samples the same tokens whatever it shares a
+/// decode step with.
+/// </para>
+/// </summary>
+internal static unsafe class SkinnyGemm
+{
+    private const int Mr = 4;
+    private const int Nr = 3;
+    private const int Width = 8;
+
+    /// <summary>True where the kernel runs in hardware (x86 with FMA); callers fall back otherwise.</summary>
+    public static bool IsSupported => Fma.IsSupported && Vector256.IsHardwareAccelerated;
+
+    /// <summary>Multiply-adds (m·n·k) below which one thread does the whole product.</summary>
+    private const long SplitThreshold = 1L << 18;
+
+    public static void Multiply(int m, int n, int k, float alpha, float* a, int lda, float* b, int ldb, float beta, float* c, int ldc, int threads)
+    {
+        var work = (long)m * n * k;
+        var parts = work < SplitThreshold ? 1 : Math.Min(threads, Math.Max(1, n / (8 * Nr)));
+        if (parts <= 1)
+        {
+            Columns(0, n, m, k, alpha, a, lda, b, ldb, beta, c, ldc);
+            return;
+        }
+        var aL = (nint)a;
+        var bL = (nint)b;
+        var cL = (nint)c;
+        Parallel.For(0, parts, new ParallelOptions { MaxDegreeOfParallelism = parts }, part =>
+        {
+            // Cuts on multiples of the tile width keep every part's tiles full; the values would be the
+            // same with any cut, since each output is computed independently of its neighbours.
+            var lo = (int)((long)n * part / parts) / Nr * Nr;
+            var hi = part == parts - 1 ? n : (int)((long)n * (part + 1) / parts) / Nr * Nr;
+            Columns(lo, hi, m, k, alpha, (float*)aL, lda, (float*)bL, ldb, beta, (float*)cL, ldc);
+        });
+    }
+
+    /// <summary>Columns [lo, hi) of C: tiles of three B rows, each against every group of four A rows.</summary>
+    private static void Columns(int lo, int hi, int m, int k, float alpha, float* a, int lda, float* b, int ldb, float beta, float* c, int ldc)
+    {
+        var groups = m / Mr;
+        var calls = groups + (m % Mr);
+        var j = lo;
+        for (; j + Nr <= hi; j += Nr)
+        {
+            var tile = b + ((long)j * ldb);
+            // The next tile's three rows are prefetched during this tile's calls, one row per call in turn.
+            var ahead = Math.Min(Nr, hi - (j + Nr));
+            var next = tile + ((long)Nr * ldb);
+            var call = 0;
+            for (var g = 0; g < groups; g++, call++)
+            {
+                var i = g * Mr;
+                Tile4x3(a + ((long)i * lda), lda, tile, ldb, k, alpha, beta, c + ((long)i * ldc) + j, ldc,
+                    PrefetchRow(next, ldb, ahead, call, calls, 0), PrefetchRow(next, ldb, ahead, call, calls, 1), PrefetchRow(next, ldb, ahead, call, calls, 2));
+            }
+            for (var i = groups * Mr; i < m; i++, call++)
+            {
+                Tile1x3(a + ((long)i * lda), tile, ldb, k, alpha, beta, c + ((long)i * ldc) + j,
+                    PrefetchRow(next, ldb, ahead, call, calls, 0), PrefetchRow(next, ldb, ahead, call, calls, 1), PrefetchRow(next, ldb, ahead, call, calls, 2));
+            }
+        }
+        for (; j < hi; j++)
+        {
+            var bj = b + ((long)j * ldb);
+            for (var i = 0; i < m; i++)
+            {
+                var ci = c + ((long)i * ldc) + j;
+                *ci = Store(alpha, Dot(a + ((long)i * lda), bj, k), beta, *ci);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Which next-tile row call <paramref name="call"/> prefetches in its slot <paramref name="slot"/>:
+    /// rows are dealt round-robin over the calls, so with one call that call takes all three.
+    /// </summary>
+    private static float* PrefetchRow(float* next, int ldb, int ahead, int call, int calls, int slot)
+    {
+        var row = call + (slot * calls);
+        return row < ahead ? next + ((long)row * ldb) : null;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Prefetch(float* row, int p)
+    {
+        if (row != null)
+        {
+            Sse.Prefetch0(row + p);
+        }
+    }
+
+    private static void Tile4x3(float* a, int lda, float* b, int ldb, int k, float alpha, float beta, float* c, int ldc, float* f0, float* f1, float* f2)
+    {
+        Vector256<float> c00 = default, c01 = default, c02 = default, c10 = default, c11 = default, c12 = default;
+        Vector256<float> c20 = default, c21 = default, c22 = default, c30 = default, c31 = default, c32 = default;
+        float* b0 = b, b1 = b + ldb, b2 = b1 + ldb;
+        float* a0 = a, a1 = a + lda, a2 = a1 + lda, a3 = a2 + lda;
+        var p = 0;
+        for (; p + Width <= k; p += Width)
+        {
+            if ((p & 15) == 0)
+            {
+                // One prefetch per 64-byte line of each next-tile row this call owns.
+                Prefetch(f0, p);
+                Prefetch(f1, p);
+                Prefetch(f2, p);
+            }
+            var w0 = Vector256.Load(b0 + p);
+            var w1 = Vector256.Load(b1 + p);
+            var w2 = Vector256.Load(b2 + p);
+            var x = Vector256.Load(a0 + p);
+            c00 = Vector256.FusedMultiplyAdd(x, w0, c00);
+            c01 = Vector256.FusedMultiplyAdd(x, w1, c01);
+            c02 = Vector256.FusedMultiplyAdd(x, w2, c02);
+            x = Vector256.Load(a1 + p);
+            c10 = Vector256.FusedMultiplyAdd(x, w0, c10);
+            c11 = Vector256.FusedMultiplyAdd(x, w1, c11);
+            c12 = Vector256.FusedMultiplyAdd(x, w2, c12);
+            x = Vector256.Load(a2 + p);
+            c20 = Vector256.FusedMultiplyAdd(x, w0, c20);
+            c21 = Vector256.FusedMultiplyAdd(x, w1, c21);
+            c22 = Vector256.FusedMultiplyAdd(x, w2, c22);
+            x = Vector256.Load(a3 + p);
+            c30 = Vector256.FusedMultiplyAdd(x, w0, c30);
+            c31 = Vector256.FusedMultiplyAdd(x, w1, c31);
+            c32 = Vector256.FusedMultiplyAdd(x, w2, c32);
+        }
+        Finish(a0, b0, b1, b2, p, k, alpha, beta, c, c00, c01, c02);
+        Finish(a1, b0, b1, b2, p, k, alpha, beta, c + ldc, c10, c11, c12);
+        Finish(a2, b0, b1, b2, p, k, alpha, beta, c + (2 * ldc), c20, c21, c22);
+        Finish(a3, b0, b1, b2, p, k, alpha, beta, c + (3 * ldc), c30, c31, c32);
+    }
+
+    private static void Tile1x3(float* a, float* b, int ldb, int k, float alpha, float beta, float* c, float* f0, float* f1, float* f2)
+    {
+        Vector256<float> c0 = default, c1 = default, c2 = default;
+        float* b0 = b, b1 = b + ldb, b2 = b1 + ldb;
+        var p = 0;
+        for (; p + Width <= k; p += Width)
+        {
+            if ((p & 15) == 0)
+            {
+                Prefetch(f0, p);
+                Prefetch(f1, p);
+                Prefetch(f2, p);
+            }
+            var x = Vector256.Load(a + p);
+            c0 = Vector256.FusedMultiplyAdd(x, Vector256.Load(b0 + p), c0);
+            c1 = Vector256.FusedMultiplyAdd(x, Vector256.Load(b1 + p), c1);
+            c2 = Vector256.FusedMultiplyAdd(x, Vector256.Load(b2 + p), c2);
+        }
+        Finish(a, b0, b1, b2, p, k, alpha, beta, c, c0, c1, c2);
+    }
+
+    /// <summary>One output row of a tile: horizontal sums, the k % 8 tail, then alpha and beta.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Finish(float* a, float* b0, float* b1, float* b2, int p, int k, float alpha, float beta, float* c,
+        Vector256<float> s0, Vector256<float> s1, Vector256<float> s2)
+    {
+        c[0] = Store(alpha, Tail(a, b0, p, k, Vector256.Sum(s0)), beta, c[0]);
+        c[1] = Store(alpha, Tail(a, b1, p, k, Vector256.Sum(s1)), beta, c[1]);
+        c[2] = Store(alpha, Tail(a, b2, p, k, Vector256.Sum(s2)), beta, c[2]);
+    }
+
+    /// <summary>A single output, with exactly the arithmetic of a tile's.</summary>
+    private static float Dot(float* a, float* b, int k)
+    {
+        var s = Vector256<float>.Zero;
+        var p = 0;
+        for (; p + Width <= k; p += Width)
+        {
+            s = Vector256.FusedMultiplyAdd(Vector256.Load(a + p), Vector256.Load(b + p), s);
+        }
+        return Tail(a, b, p, k, Vector256.Sum(s));
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float Tail(float* a, float* b, int p, int k, float sum)
+    {
+        for (; p < k; p++)
+        {
+            sum = MathF.FusedMultiplyAdd(a[p], b[p], sum);
+        }
+        return sum;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float Store(float alpha, float dot, float beta, float old) => beta == 0f ? alpha * dot : (alpha * dot) + (beta * old);
+}
