@@ -27,7 +27,7 @@ public static unsafe class Gemm
     public static bool UsesOpenBlas => s_backend == GemmBackend.Auto && OpenBlas.IsAvailable;
 
     /// <summary>Name of the active implementation, for logs and the benchmark.</summary>
-    public static string Describe() => UsesOpenBlas ? $"openblas ({OpenBlas.LibraryName}, single-threaded calls split over {s_threads} threads)" : $"managed, {s_threads} threads";
+    public static string Describe() => UsesOpenBlas ? $"openblas ({OpenBlas.LibraryName}, {OpenBlas.CoreName ?? "unknown"} kernels, single-threaded calls split over {s_threads} threads)" : $"managed, {s_threads} threads";
 
     /// <summary>Current thread count.</summary>
     public static int Threads => s_threads;

@@ -38,6 +38,10 @@ internal static unsafe class OpenBlas
                     // in sched_yield while the workers run, which on a shared machine costs more CPU than the product.
                     s_setThreads(1);
                 }
+                if (NativeLibrary.TryGetExport(handle, "openblas_get_corename", out var core))
+                {
+                    CoreName = Marshal.PtrToStringUTF8(((delegate* unmanaged<nint>)core)());
+                }
                 LibraryName = name;
                 return;
             }
@@ -49,6 +53,12 @@ internal static unsafe class OpenBlas
 
     /// <summary>The name the library was loaded under, or null.</summary>
     public static string? LibraryName { get; }
+
+    /// <summary>
+    /// The kernel family OpenBLAS chose for this CPU (for example "Cooperlake" or "Haswell"), or null; the
+    /// environment variable OPENBLAS_CORETYPE overrides its choice, and the benchmark reports it.
+    /// </summary>
+    public static string? CoreName { get; }
 
     /// <summary>OpenBLAS keeps one process-wide thread count; a library without the export keeps its own.</summary>
     public static void SetThreads(int threads)
