@@ -23,11 +23,18 @@ public static unsafe class Gemm
     private static GemmBackend s_backend = GemmBackend.Auto;
     private static int s_threads = 1;
 
+    /// <summary>True when the engine's packed AVX-512 GEMM is in use.</summary>
+    public static bool UsesPacked => s_backend == GemmBackend.Auto && PackedGemm.IsSupported;
+
     /// <summary>True when the OpenBLAS path is in use.</summary>
-    public static bool UsesOpenBlas => s_backend == GemmBackend.Auto && OpenBlas.IsAvailable;
+    public static bool UsesOpenBlas => !UsesPacked && s_backend != GemmBackend.Managed && OpenBlas.IsAvailable;
 
     /// <summary>Name of the active implementation, for logs and the benchmark.</summary>
-    public static string Describe() => UsesOpenBlas ? $"openblas ({OpenBlas.LibraryName}, {OpenBlas.CoreName ?? "unknown"} kernels, single-threaded calls split over {s_threads} threads)" : $"managed, {s_threads} threads";
+    public static string Describe() => UsesPacked
+        ? $"packed avx-512 (8x32 tiles), split over {s_threads} threads"
+        : UsesOpenBlas
+            ? $"openblas ({OpenBlas.LibraryName}, {OpenBlas.CoreName ?? "unknown"} kernels, single-threaded calls split over {s_threads} threads)"
+            : $"managed, {s_threads} threads";
 
     /// <summary>Current thread count.</summary>
     public static int Threads => s_threads;
@@ -110,7 +117,7 @@ public static unsafe class Gemm
         {
             ManagedGemm.SkinnyNT(m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, s_threads);
         }
-        else if (UsesOpenBlas)
+        else if (UsesPacked || UsesOpenBlas)
         {
             if (s_threads > 1 && (long)m * n * k >= SplitThreshold)
             {
@@ -118,7 +125,7 @@ public static unsafe class Gemm
             }
             else
             {
-                OpenBlas.Sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+                Single(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
             }
         }
         else
@@ -153,14 +160,28 @@ public static unsafe class Gemm
             if (byRows)
             {
                 var ap = (float*)pa + (transA ? lo : (long)lo * lda);
-                OpenBlas.Sgemm(transA, transB, hi - lo, n, k, alpha, ap, lda, (float*)pb, ldb, beta, (float*)pc + ((long)lo * ldc), ldc);
+                Single(transA, transB, hi - lo, n, k, alpha, ap, lda, (float*)pb, ldb, beta, (float*)pc + ((long)lo * ldc), ldc);
             }
             else
             {
                 var bp = (float*)pb + (transB ? (long)lo * ldb : lo);
-                OpenBlas.Sgemm(transA, transB, m, hi - lo, k, alpha, (float*)pa, lda, bp, ldb, beta, (float*)pc + lo, ldc);
+                Single(transA, transB, m, hi - lo, k, alpha, (float*)pa, lda, bp, ldb, beta, (float*)pc + lo, ldc);
             }
         });
+    }
+
+    /// <summary>One single-threaded product with the packed kernel or OpenBLAS, whichever is in use.</summary>
+    private static void Single(bool transA, bool transB, int m, int n, int k, float alpha,
+        float* a, int lda, float* b, int ldb, float beta, float* c, int ldc)
+    {
+        if (UsesPacked)
+        {
+            PackedGemm.Multiply(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+        }
+        else
+        {
+            OpenBlas.Sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+        }
     }
 
     private static void ScaleC(int m, int n, float beta, float* c, int ldc)

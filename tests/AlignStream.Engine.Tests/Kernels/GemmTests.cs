@@ -27,7 +27,7 @@ public sealed class GemmTests
     public static TheoryData<GemmBackend, int> Cases()
     {
         var d = new TheoryData<GemmBackend, int>();
-        foreach (var b in new[] { GemmBackend.Auto, GemmBackend.Managed })
+        foreach (var b in new[] { GemmBackend.Auto, GemmBackend.Managed, GemmBackend.OpenBlas })
         {
             foreach (var t in new[] { 1, 2 })
             {
