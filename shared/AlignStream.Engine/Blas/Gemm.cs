@@ -113,6 +113,11 @@ public static unsafe class Gemm
             // Decode steps: a handful of rows against a weight matrix; BLAS would copy (pack) the weights first.
             SkinnyGemm.Multiply(m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, s_threads);
         }
+        else if (!transA && !transB && m <= SkinnyRows && SkinnyGemm.IsSupported)
+        {
+            // Attention's probabilities times values at decode: B is read in place, row by row.
+            SkinnyGemm.MultiplyNN(m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, s_threads);
+        }
         else if (!transA && transB && m <= SkinnyRowsWithoutFma)
         {
             ManagedGemm.SkinnyNT(m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, s_threads);

@@ -17,8 +17,8 @@ namespace AlignStream.Engine.Blas;
 /// </para>
 /// <para>
 /// Every output is computed the same way wherever it falls (full tile, leftover row or column):
-/// eight-lane FMA accumulation over k in order, one horizontal sum, then the k % 8 tail with scalar
-/// FMA. An output therefore does not depend on the other rows in the batch, on the column split
+/// eight-lane (sixteen-lane with AVX-512) FMA accumulation over k in order, one horizontal sum, then
+/// the remaining tail with scalar FMA. An output therefore does not depend on the other rows in the batch, on the column split
 /// between threads, or on the thread count: a sequence samples the same tokens whatever it shares a
 /// decode step with.
 /// </para>
@@ -28,6 +28,10 @@ internal static unsafe class SkinnyGemm
     private const int Mr = 4;
     private const int Nr = 3;
     private const int Width = 8;
+    private const int WideWidth = 16;
+
+    /// <summary>Sixteen-lane tiles where 512-bit vectors run in hardware; every path of one process uses the same width.</summary>
+    private static readonly bool s_wide = Vector512.IsHardwareAccelerated && Avx512F.IsSupported;
 
     /// <summary>True where the kernel runs in hardware (x86 with FMA); callers fall back otherwise.</summary>
     public static bool IsSupported => Fma.IsSupported && Vector256.IsHardwareAccelerated;
@@ -57,6 +61,89 @@ internal static unsafe class SkinnyGemm
         });
     }
 
+    /// <summary>
+    /// C[m,n] = alpha·A[m,k]·B[k,n] + beta·C for few rows (attention's probabilities times values at
+    /// decode): each C row accumulates a[i,p]·B[p,:] over p in order, four vectors of columns at a time, so
+    /// B is read in place and every output is one FMA chain over p, the same in any grouping.
+    /// </summary>
+    public static void MultiplyNN(int m, int n, int k, float alpha, float* a, int lda, float* b, int ldb, float beta, float* c, int ldc, int threads)
+    {
+        var work = (long)m * n * k;
+        var parts = work < SplitThreshold ? 1 : Math.Min(threads, Math.Max(1, n / 64));
+        if (parts <= 1)
+        {
+            RowsNN(0, n, m, k, alpha, a, lda, b, ldb, beta, c, ldc);
+            return;
+        }
+        var aL = (nint)a;
+        var bL = (nint)b;
+        var cL = (nint)c;
+        Parallel.For(0, parts, new ParallelOptions { MaxDegreeOfParallelism = parts }, part =>
+        {
+            var lo = (int)((long)n * part / parts) & ~15;
+            var hi = part == parts - 1 ? n : (int)((long)n * (part + 1) / parts) & ~15;
+            RowsNN(lo, hi, m, k, alpha, (float*)aL, lda, (float*)bL, ldb, beta, (float*)cL, ldc);
+        });
+    }
+
+    private static void RowsNN(int lo, int hi, int m, int k, float alpha, float* a, int lda, float* b, int ldb, float beta, float* c, int ldc)
+    {
+        const int Block = 4 * Width;
+        for (var i = 0; i < m; i++)
+        {
+            var ai = a + ((long)i * lda);
+            var ci = c + ((long)i * ldc);
+            var j = lo;
+            for (; j + Block <= hi; j += Block)
+            {
+                Vector256<float> s0 = default, s1 = default, s2 = default, s3 = default;
+                var bp = b + j;
+                for (var p = 0; p < k; p++, bp += ldb)
+                {
+                    var x = Vector256.Create(ai[p]);
+                    s0 = Vector256.FusedMultiplyAdd(x, Vector256.Load(bp), s0);
+                    s1 = Vector256.FusedMultiplyAdd(x, Vector256.Load(bp + Width), s1);
+                    s2 = Vector256.FusedMultiplyAdd(x, Vector256.Load(bp + (2 * Width)), s2);
+                    s3 = Vector256.FusedMultiplyAdd(x, Vector256.Load(bp + (3 * Width)), s3);
+                }
+                StoreNN(ci + j, s0, alpha, beta);
+                StoreNN(ci + j + Width, s1, alpha, beta);
+                StoreNN(ci + j + (2 * Width), s2, alpha, beta);
+                StoreNN(ci + j + (3 * Width), s3, alpha, beta);
+            }
+            for (; j + Width <= hi; j += Width)
+            {
+                var s0 = Vector256<float>.Zero;
+                var bp = b + j;
+                for (var p = 0; p < k; p++, bp += ldb)
+                {
+                    s0 = Vector256.FusedMultiplyAdd(Vector256.Create(ai[p]), Vector256.Load(bp), s0);
+                }
+                StoreNN(ci + j, s0, alpha, beta);
+            }
+            for (; j < hi; j++)
+            {
+                var sum = 0f;
+                for (var p = 0; p < k; p++)
+                {
+                    sum = MathF.FusedMultiplyAdd(ai[p], b[((long)p * ldb) + j], sum);
+                }
+                ci[j] = Store(alpha, sum, beta, ci[j]);
+            }
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreNN(float* c, Vector256<float> sum, float alpha, float beta)
+    {
+        var r = sum * alpha;
+        if (beta != 0f)
+        {
+            r += Vector256.Load(c) * beta;
+        }
+        Vector256.Store(r, c);
+    }
+
     /// <summary>Columns [lo, hi) of C: tiles of three B rows, each against every group of four A rows.</summary>
     private static void Columns(int lo, int hi, int m, int k, float alpha, float* a, int lda, float* b, int ldb, float beta, float* c, int ldc)
     {
@@ -73,13 +160,27 @@ internal static unsafe class SkinnyGemm
             for (var g = 0; g < groups; g++, call++)
             {
                 var i = g * Mr;
-                Tile4x3(a + ((long)i * lda), lda, tile, ldb, k, alpha, beta, c + ((long)i * ldc) + j, ldc,
-                    PrefetchRow(next, ldb, ahead, call, calls, 0), PrefetchRow(next, ldb, ahead, call, calls, 1), PrefetchRow(next, ldb, ahead, call, calls, 2));
+                float* f0 = PrefetchRow(next, ldb, ahead, call, calls, 0), f1 = PrefetchRow(next, ldb, ahead, call, calls, 1), f2 = PrefetchRow(next, ldb, ahead, call, calls, 2);
+                if (s_wide)
+                {
+                    Tile4x3Wide(a + ((long)i * lda), lda, tile, ldb, k, alpha, beta, c + ((long)i * ldc) + j, ldc, f0, f1, f2);
+                }
+                else
+                {
+                    Tile4x3(a + ((long)i * lda), lda, tile, ldb, k, alpha, beta, c + ((long)i * ldc) + j, ldc, f0, f1, f2);
+                }
             }
             for (var i = groups * Mr; i < m; i++, call++)
             {
-                Tile1x3(a + ((long)i * lda), tile, ldb, k, alpha, beta, c + ((long)i * ldc) + j,
-                    PrefetchRow(next, ldb, ahead, call, calls, 0), PrefetchRow(next, ldb, ahead, call, calls, 1), PrefetchRow(next, ldb, ahead, call, calls, 2));
+                float* f0 = PrefetchRow(next, ldb, ahead, call, calls, 0), f1 = PrefetchRow(next, ldb, ahead, call, calls, 1), f2 = PrefetchRow(next, ldb, ahead, call, calls, 2);
+                if (s_wide)
+                {
+                    Tile1x3Wide(a + ((long)i * lda), tile, ldb, k, alpha, beta, c + ((long)i * ldc) + j, f0, f1, f2);
+                }
+                else
+                {
+                    Tile1x3(a + ((long)i * lda), tile, ldb, k, alpha, beta, c + ((long)i * ldc) + j, f0, f1, f2);
+                }
             }
         }
         for (; j < hi; j++)
@@ -88,7 +189,7 @@ internal static unsafe class SkinnyGemm
             for (var i = 0; i < m; i++)
             {
                 var ci = c + ((long)i * ldc) + j;
-                *ci = Store(alpha, Dot(a + ((long)i * lda), bj, k), beta, *ci);
+                *ci = Store(alpha, s_wide ? DotWide(a + ((long)i * lda), bj, k) : Dot(a + ((long)i * lda), bj, k), beta, *ci);
             }
         }
     }
@@ -148,10 +249,10 @@ internal static unsafe class SkinnyGemm
             c31 = Vector256.FusedMultiplyAdd(x, w1, c31);
             c32 = Vector256.FusedMultiplyAdd(x, w2, c32);
         }
-        Finish(a0, b0, b1, b2, p, k, alpha, beta, c, c00, c01, c02);
-        Finish(a1, b0, b1, b2, p, k, alpha, beta, c + ldc, c10, c11, c12);
-        Finish(a2, b0, b1, b2, p, k, alpha, beta, c + (2 * ldc), c20, c21, c22);
-        Finish(a3, b0, b1, b2, p, k, alpha, beta, c + (3 * ldc), c30, c31, c32);
+        Finish(a0, b0, b1, b2, p, k, alpha, beta, c, Vector256.Sum(c00), Vector256.Sum(c01), Vector256.Sum(c02));
+        Finish(a1, b0, b1, b2, p, k, alpha, beta, c + ldc, Vector256.Sum(c10), Vector256.Sum(c11), Vector256.Sum(c12));
+        Finish(a2, b0, b1, b2, p, k, alpha, beta, c + (2 * ldc), Vector256.Sum(c20), Vector256.Sum(c21), Vector256.Sum(c22));
+        Finish(a3, b0, b1, b2, p, k, alpha, beta, c + (3 * ldc), Vector256.Sum(c30), Vector256.Sum(c31), Vector256.Sum(c32));
     }
 
     private static void Tile1x3(float* a, float* b, int ldb, int k, float alpha, float beta, float* c, float* f0, float* f1, float* f2)
@@ -172,17 +273,73 @@ internal static unsafe class SkinnyGemm
             c1 = Vector256.FusedMultiplyAdd(x, Vector256.Load(b1 + p), c1);
             c2 = Vector256.FusedMultiplyAdd(x, Vector256.Load(b2 + p), c2);
         }
-        Finish(a, b0, b1, b2, p, k, alpha, beta, c, c0, c1, c2);
+        Finish(a, b0, b1, b2, p, k, alpha, beta, c, Vector256.Sum(c0), Vector256.Sum(c1), Vector256.Sum(c2));
+    }
+
+    private static void Tile4x3Wide(float* a, int lda, float* b, int ldb, int k, float alpha, float beta, float* c, int ldc, float* f0, float* f1, float* f2)
+    {
+        Vector512<float> c00 = default, c01 = default, c02 = default, c10 = default, c11 = default, c12 = default;
+        Vector512<float> c20 = default, c21 = default, c22 = default, c30 = default, c31 = default, c32 = default;
+        float* b0 = b, b1 = b + ldb, b2 = b1 + ldb;
+        float* a0 = a, a1 = a + lda, a2 = a1 + lda, a3 = a2 + lda;
+        var p = 0;
+        for (; p + WideWidth <= k; p += WideWidth)
+        {
+            Prefetch(f0, p);
+            Prefetch(f1, p);
+            Prefetch(f2, p);
+            var w0 = Vector512.Load(b0 + p);
+            var w1 = Vector512.Load(b1 + p);
+            var w2 = Vector512.Load(b2 + p);
+            var x = Vector512.Load(a0 + p);
+            c00 = Vector512.FusedMultiplyAdd(x, w0, c00);
+            c01 = Vector512.FusedMultiplyAdd(x, w1, c01);
+            c02 = Vector512.FusedMultiplyAdd(x, w2, c02);
+            x = Vector512.Load(a1 + p);
+            c10 = Vector512.FusedMultiplyAdd(x, w0, c10);
+            c11 = Vector512.FusedMultiplyAdd(x, w1, c11);
+            c12 = Vector512.FusedMultiplyAdd(x, w2, c12);
+            x = Vector512.Load(a2 + p);
+            c20 = Vector512.FusedMultiplyAdd(x, w0, c20);
+            c21 = Vector512.FusedMultiplyAdd(x, w1, c21);
+            c22 = Vector512.FusedMultiplyAdd(x, w2, c22);
+            x = Vector512.Load(a3 + p);
+            c30 = Vector512.FusedMultiplyAdd(x, w0, c30);
+            c31 = Vector512.FusedMultiplyAdd(x, w1, c31);
+            c32 = Vector512.FusedMultiplyAdd(x, w2, c32);
+        }
+        Finish(a0, b0, b1, b2, p, k, alpha, beta, c, Vector512.Sum(c00), Vector512.Sum(c01), Vector512.Sum(c02));
+        Finish(a1, b0, b1, b2, p, k, alpha, beta, c + ldc, Vector512.Sum(c10), Vector512.Sum(c11), Vector512.Sum(c12));
+        Finish(a2, b0, b1, b2, p, k, alpha, beta, c + (2 * ldc), Vector512.Sum(c20), Vector512.Sum(c21), Vector512.Sum(c22));
+        Finish(a3, b0, b1, b2, p, k, alpha, beta, c + (3 * ldc), Vector512.Sum(c30), Vector512.Sum(c31), Vector512.Sum(c32));
+    }
+
+    private static void Tile1x3Wide(float* a, float* b, int ldb, int k, float alpha, float beta, float* c, float* f0, float* f1, float* f2)
+    {
+        Vector512<float> c0 = default, c1 = default, c2 = default;
+        float* b0 = b, b1 = b + ldb, b2 = b1 + ldb;
+        var p = 0;
+        for (; p + WideWidth <= k; p += WideWidth)
+        {
+            Prefetch(f0, p);
+            Prefetch(f1, p);
+            Prefetch(f2, p);
+            var x = Vector512.Load(a + p);
+            c0 = Vector512.FusedMultiplyAdd(x, Vector512.Load(b0 + p), c0);
+            c1 = Vector512.FusedMultiplyAdd(x, Vector512.Load(b1 + p), c1);
+            c2 = Vector512.FusedMultiplyAdd(x, Vector512.Load(b2 + p), c2);
+        }
+        Finish(a, b0, b1, b2, p, k, alpha, beta, c, Vector512.Sum(c0), Vector512.Sum(c1), Vector512.Sum(c2));
     }
 
     /// <summary>One output row of a tile: horizontal sums, the k % 8 tail, then alpha and beta.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Finish(float* a, float* b0, float* b1, float* b2, int p, int k, float alpha, float beta, float* c,
-        Vector256<float> s0, Vector256<float> s1, Vector256<float> s2)
+        float s0, float s1, float s2)
     {
-        c[0] = Store(alpha, Tail(a, b0, p, k, Vector256.Sum(s0)), beta, c[0]);
-        c[1] = Store(alpha, Tail(a, b1, p, k, Vector256.Sum(s1)), beta, c[1]);
-        c[2] = Store(alpha, Tail(a, b2, p, k, Vector256.Sum(s2)), beta, c[2]);
+        c[0] = Store(alpha, Tail(a, b0, p, k, s0), beta, c[0]);
+        c[1] = Store(alpha, Tail(a, b1, p, k, s1), beta, c[1]);
+        c[2] = Store(alpha, Tail(a, b2, p, k, s2), beta, c[2]);
     }
 
     /// <summary>A single output, with exactly the arithmetic of a tile's.</summary>
@@ -195,6 +352,18 @@ internal static unsafe class SkinnyGemm
             s = Vector256.FusedMultiplyAdd(Vector256.Load(a + p), Vector256.Load(b + p), s);
         }
         return Tail(a, b, p, k, Vector256.Sum(s));
+    }
+
+    /// <summary>The 512-bit form of <see cref="Dot"/>.</summary>
+    private static float DotWide(float* a, float* b, int k)
+    {
+        var s = Vector512<float>.Zero;
+        var p = 0;
+        for (; p + WideWidth <= k; p += WideWidth)
+        {
+            s = Vector512.FusedMultiplyAdd(Vector512.Load(a + p), Vector512.Load(b + p), s);
+        }
+        return Tail(a, b, p, k, Vector512.Sum(s));
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

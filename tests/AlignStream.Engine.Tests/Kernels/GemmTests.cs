@@ -106,8 +106,9 @@ public sealed class GemmTests
     [InlineData(2)]
     public void Decode_products_match_naive_for_every_row_count(int threads)
     {
-        // A·Bᵀ with up to SkinnyRows rows reads B in place: full 4 × 3 tiles, leftover rows and columns,
-        // k not a multiple of 8, alpha and beta, and shapes large enough to split across threads.
+        // Products with up to SkinnyRows rows read B in place, both A·Bᵀ (weights) and A·B (attention's
+        // values): full tiles, leftover rows and columns, k not a multiple of the vector width, alpha and
+        // beta, and shapes large enough to split across threads.
         var rng = new Random(17);
         Gemm.Configure(GemmBackend.Auto, threads);
         try
@@ -116,17 +117,20 @@ public sealed class GemmTests
             {
                 for (var m = 1; m <= Gemm.SkinnyRows + 1; m += m < 9 ? 1 : 8)
                 {
-                    int lda = k + 5, ldb = k + 3, ldc = n + 1;
-                    var a = TestData.Random(rng, m * lda);
-                    var b = TestData.Random(rng, n * ldb);
-                    var c0 = TestData.Random(rng, m * ldc);
-                    foreach (var beta in new[] { 0f, 0.25f })
+                    foreach (var tb in new[] { true, false })
                     {
-                        var expected = (float[])c0.Clone();
-                        var actual = (float[])c0.Clone();
-                        Naive(false, true, m, n, k, 0.5f, a, lda, b, ldb, beta, expected, ldc);
-                        Gemm.Sgemm(false, true, m, n, k, 0.5f, a, lda, b, ldb, beta, actual, ldc);
-                        TestData.AssertClose(actual, expected, 1e-4, 1e-4, $"m{m} n{n} k{k} beta{beta} threads{threads}");
+                        int lda = k + 5, ldb = (tb ? k : n) + 3, ldc = n + 1;
+                        var a = TestData.Random(rng, m * lda);
+                        var b = TestData.Random(rng, (tb ? n : k) * ldb);
+                        var c0 = TestData.Random(rng, m * ldc);
+                        foreach (var beta in new[] { 0f, 0.25f })
+                        {
+                            var expected = (float[])c0.Clone();
+                            var actual = (float[])c0.Clone();
+                            Naive(false, tb, m, n, k, 0.5f, a, lda, b, ldb, beta, expected, ldc);
+                            Gemm.Sgemm(false, tb, m, n, k, 0.5f, a, lda, b, ldb, beta, actual, ldc);
+                            TestData.AssertClose(actual, expected, 1e-4, 1e-4, $"m{m} n{n} k{k} tb{tb} beta{beta} threads{threads}");
+                        }
                     }
                 }
             }
