@@ -141,6 +141,8 @@ public sealed class EngineBenchmark
             ["sgemm_gflops"] = Math.Round(sgemm, 2),
             ["threads"] = Threads,
             ["gemm"] = Gemm.Describe(),
+            // PyTorch's matrix products go through OpenBLAS, whose kernel family this variable pins.
+            ["torch_openblas_coretype"] = Environment.GetEnvironmentVariable("OPENBLAS_CORETYPE") is { Length: > 0 } core ? core : "autodetect",
             ["configs"] = configs,
         };
     }
