@@ -87,6 +87,57 @@ public sealed class BanditTests
         Assert.Throws<InvalidOperationException>(() => Matrices.Invert(new double[4], 2));
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(3)]
+    public void A_low_rank_update_of_the_inverse_matches_a_full_inversion(int rank)
+    {
+        const int d = 48;
+        var rng = new Random(rank);
+        var a = new double[d * d];
+        for (var i = 0; i < d; i++)
+        {
+            a[(i * d) + i] = 1.0;
+        }
+        // A history of pulls, then `rank` more, as LinUCB feedback adds them: x·xᵀ with unit x.
+        double[] Pull(double[] m)
+        {
+            var x = Enumerable.Range(0, d).Select(_ => rng.NextDouble() - 0.5).ToArray();
+            var norm = Math.Sqrt(x.Sum(v => v * v));
+            var next = (double[])m.Clone();
+            for (var i = 0; i < d; i++)
+            {
+                for (var j = 0; j < d; j++)
+                {
+                    next[(i * d) + j] += x[i] / norm * (x[j] / norm);
+                }
+            }
+            return next;
+        }
+        for (var t = 0; t < 200; t++)
+        {
+            a = Pull(a);
+        }
+        var after = a;
+        for (var t = 0; t < rank; t++)
+        {
+            after = Pull(after);
+        }
+        var updated = Matrices.UpdateInverse(Matrices.Invert(a, d), a, after, d, maxRank: rank);
+        Assert.NotNull(updated);
+        var full = Matrices.Invert(after, d);
+        for (var i = 0; i < full.Length; i++)
+        {
+            Assert.Equal(full[i], updated[i], 1e-10);
+        }
+        // More pulls than allowed, or a difference that is not a sum of x·xᵀ: the caller must invert.
+        Assert.Null(Matrices.UpdateInverse(Matrices.Invert(a, d), a, after, d, maxRank: rank - 1));
+        Assert.Null(Matrices.UpdateInverse(Matrices.Invert(after, d), after, a, d, maxRank: 8));
+        var skew = (double[])after.Clone();
+        skew[1] += 0.25;
+        Assert.Null(Matrices.UpdateInverse(Matrices.Invert(a, d), a, skew, d, maxRank: 8));
+    }
+
     [Fact]
     public void Reused_inverses_score_like_a_full_rebuild()
     {

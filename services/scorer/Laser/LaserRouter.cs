@@ -17,7 +17,13 @@ public sealed class LaserRouter
     private readonly ScorerOptions _options;
     private readonly IReadOnlyList<string> _arms;
     private readonly Lock _gate = new();
-    private readonly Dictionary<string, (string Signature, LinUcbBandit Bandit)> _cache = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, (string Signature, LinUcbBandit Bandit, int[] Updated)> _cache = new(StringComparer.Ordinal);
+
+    /// <summary>Pulls an arm may gain between two snapshots and still be updated in place rather than re-inverted.</summary>
+    internal const int MaxIncrementalPulls = 8;
+
+    /// <summary>In-place updates after which an arm is inverted in full again, which bounds accumulated rounding.</summary>
+    internal const int FullInversionEvery = 64;
 
     /// <summary>Creates the router over the configured reward models (one arm each).</summary>
     public LaserRouter(IStateStore state, IOptions<ScorerOptions> options)
@@ -62,7 +68,10 @@ public sealed class LaserRouter
         return new ArmChoice(choice.Arm, _arms[choice.Arm], choice.Ucb, choice.Context);
     }
 
-    /// <summary>LinUCB over the snapshot; rebuilt (A⁻¹ by inversion) only when the shared statistics changed.</summary>
+    /// <summary>
+    /// LinUCB over the snapshot, rebuilt only when the shared statistics changed, and then without inverting arms
+    /// that gained only a few pulls (see <see cref="Matrices.UpdateInverse"/>).
+    /// </summary>
     private LinUcbBandit BanditFor(string key, int dimension, BanditSnapshot? snapshot)
     {
         // Every update adds pulls, so per-arm pull counts identify a snapshot's content.
@@ -80,15 +89,40 @@ public sealed class LaserRouter
                 .ToDictionary(a => a.Key, a => new ArmSums(a.Value.A, a.Value.B, a.Value.Pulls))
                 ?? new Dictionary<int, ArmSums>();
             var options = new LinUcbOptions { Arms = _arms.Count, Dimension = dimension, Alpha = _options.BanditAlpha };
-            // One feedback changes one arm: keep the inverses of arms whose A is exactly what it was, invert the others.
-            var previous = _cache.TryGetValue(key, out var old) && old.Bandit.Options.Dimension == dimension ? old.Bandit : null;
+            var previous = _cache.TryGetValue(key, out var old) && old.Bandit.Options.Dimension == dimension ? old : default;
             var state = BanditState.FromSums(_arms.Count, dimension, sums);
-            var bandit = new LinUcbBandit(options, state, arm =>
-                previous is not null && arm < previous.State.Arms && previous.State.A[arm].AsSpan().SequenceEqual(state.A[arm])
-                    ? previous.InverseOf(arm).ToArray()
-                    : null);
-            _cache[key] = (signature, bandit);
+            var updated = new int[_arms.Count];
+            // One feedback changes one arm by x·xᵀ: arms whose A is unchanged keep their inverse, arms that gained a
+            // few pulls get a low-rank update of it (O(d²) per pull), the rest are inverted (O(d³)).
+            var bandit = new LinUcbBandit(options, state, arm => KnownInverse(previous.Bandit, previous.Updated, state, arm, dimension, updated));
+            _cache[key] = (signature, bandit, updated);
             return bandit;
         }
+    }
+
+    private static double[]? KnownInverse(LinUcbBandit? previous, int[]? previousUpdates, BanditState state, int arm, int dimension, int[] updated)
+    {
+        if (previous is null || previousUpdates is null || arm >= previous.State.Arms)
+        {
+            return null;
+        }
+        var oldA = previous.State.A[arm];
+        var newA = state.A[arm];
+        if (oldA.AsSpan().SequenceEqual(newA))
+        {
+            updated[arm] = previousUpdates[arm];
+            return previous.InverseOf(arm).ToArray();
+        }
+        var gained = state.Counts[arm] - previous.State.Counts[arm];
+        if (gained < 1 || gained > MaxIncrementalPulls || previousUpdates[arm] + 1 >= FullInversionEvery)
+        {
+            return null;
+        }
+        var inverse = Matrices.UpdateInverse(previous.InverseOf(arm), oldA, newA, dimension, (int)gained);
+        if (inverse is not null)
+        {
+            updated[arm] = previousUpdates[arm] + 1;
+        }
+        return inverse;
     }
 }

@@ -56,6 +56,94 @@ public static class Matrices
         return inv;
     }
 
+    /// <summary>
+    /// The inverse of <paramref name="newMatrix"/> from the known inverse of <paramref name="oldMatrix"/> when the
+    /// two differ by a sum of at most <paramref name="maxRank"/> outer products x·xᵀ (what LinUCB feedback adds):
+    /// the difference is split into rank-1 terms by pivoted Cholesky, then each term is applied by Sherman–Morrison,
+    /// O(r·d²) instead of an O(d³) inversion. Returns null when the difference is not of that form (negative
+    /// diagonal, higher rank, or a remainder above <paramref name="tolerance"/> relative to its largest diagonal),
+    /// and the caller inverts in full.
+    /// </summary>
+    public static double[]? UpdateInverse(ReadOnlySpan<double> oldInverse, ReadOnlySpan<double> oldMatrix, ReadOnlySpan<double> newMatrix, int d,
+        int maxRank, double tolerance = 1e-9)
+    {
+        if (oldInverse.Length != d * d || oldMatrix.Length != d * d || newMatrix.Length != d * d)
+        {
+            throw new ArgumentException($"matrices must have {d}x{d} entries.");
+        }
+        var delta = new double[d * d];
+        TensorPrimitives.Subtract(newMatrix, oldMatrix, delta);
+        var diagonal = new double[d];
+        var scale = 0.0;
+        for (var i = 0; i < d; i++)
+        {
+            diagonal[i] = delta[(i * d) + i];
+            scale = Math.Max(scale, Math.Abs(diagonal[i]));
+        }
+        var inverse = oldInverse.ToArray();
+        if (scale == 0)
+        {
+            return inverse;
+        }
+        var limit = tolerance * scale;
+        var u = new double[d];
+        for (var rank = 0; ; rank++)
+        {
+            var pivot = 0;
+            for (var i = 1; i < d; i++)
+            {
+                if (diagonal[i] > diagonal[pivot])
+                {
+                    pivot = i;
+                }
+            }
+            if (diagonal[pivot] <= limit)
+            {
+                // Done: whatever is left must be noise, also off the diagonal and below zero.
+                for (var i = 0; i < d; i++)
+                {
+                    if (diagonal[i] < -limit)
+                    {
+                        return null;
+                    }
+                }
+                return TensorPrimitives.MaxMagnitude(delta) <= limit ? inverse : null;
+            }
+            if (rank == maxRank)
+            {
+                return null;
+            }
+            // x = delta[:, pivot] / sqrt(delta[pivot, pivot]); delta -= x·xᵀ.
+            var x = new double[d];
+            var root = Math.Sqrt(diagonal[pivot]);
+            for (var i = 0; i < d; i++)
+            {
+                x[i] = delta[(i * d) + pivot] / root;
+            }
+            for (var i = 0; i < d; i++)
+            {
+                var row = delta.AsSpan(i * d, d);
+                TensorPrimitives.MultiplyAdd(x, -x[i], row, row);
+                diagonal[i] = delta[(i * d) + i];
+            }
+            // Sherman–Morrison: A⁻¹ ← A⁻¹ − (A⁻¹x)(A⁻¹x)ᵀ / (1 + xᵀA⁻¹x), A⁻¹ symmetric.
+            for (var i = 0; i < d; i++)
+            {
+                u[i] = TensorPrimitives.Dot(inverse.AsSpan(i * d, d), x);
+            }
+            var denominator = 1.0 + TensorPrimitives.Dot(x, u);
+            if (!(denominator > 0))
+            {
+                return null;
+            }
+            for (var i = 0; i < d; i++)
+            {
+                var row = inverse.AsSpan(i * d, d);
+                TensorPrimitives.MultiplyAdd(u, -u[i] / denominator, row, row);
+            }
+        }
+    }
+
     /// <summary>y = M·x for row-major d×d M.</summary>
     public static double[] Multiply(ReadOnlySpan<double> m, ReadOnlySpan<double> x)
     {

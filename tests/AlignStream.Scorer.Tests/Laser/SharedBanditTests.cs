@@ -120,6 +120,37 @@ public sealed class SharedBanditTests : IDisposable
         Assert.Equal([2.0, 0], after.Arms[0].B, new Tolerance(1e-9));
     }
 
+    [Fact]
+    public async Task A_router_that_follows_many_feedbacks_scores_like_one_built_fresh_from_the_store()
+    {
+        // The router updates its cached inverses in place while arms gain a few pulls between snapshots; after
+        // more feedback than FullInversionEvery, mixed with several pulls per snapshot and another replica's
+        // updates, it must still score exactly as a router that inverts everything from the store.
+        var (router, applier) = Replica();
+        var (other, otherApplier) = Replica();
+        var rng = new Random(9);
+        float[] Context() => Enumerable.Range(0, 6).Select(_ => (float)(rng.NextDouble() - 0.3)).ToArray();
+        var batch = 0;
+        for (var round = 0; round < LaserRouter.FullInversionEvery + 20; round++)
+        {
+            var pulls = 1 + (round % 3);
+            for (var p = 0; p < pulls; p++)
+            {
+                var id = $"r{batch++}";
+                var choice = await (p == 2 ? other : router).ChooseAsync("", id, Context(), CancellationToken.None);
+                await (p == 1 ? otherApplier : applier).ApplyAsync(new BanditFeedback(id, choice.Arm, [], -rng.NextDouble()), CancellationToken.None);
+            }
+            var probe = Context();
+            var followed = await router.ChooseAsync("", $"probe{round}", probe, CancellationToken.None);
+            var (fresh, _) = Replica();
+            var rebuilt = await fresh.ChooseAsync("", $"fresh{round}", probe, CancellationToken.None);
+            Assert.Equal(rebuilt.Arm, followed.Arm);
+            Assert.Equal(rebuilt.Ucb, followed.Ucb, new Tolerance(1e-9));
+        }
+        var state = (await _store.GetBanditAsync(LaserKeys.Bandit(null)))!;
+        Assert.True(state.Arms.Values.Sum(a => a.Pulls) > LaserRouter.FullInversionEvery);
+    }
+
     private (LaserRouter Router, BanditFeedbackApplier Applier) Replica(int warmup = 0)
     {
         // Warm-up 0: the worked example follows LASeR's code (raw −loss while the history is short).
