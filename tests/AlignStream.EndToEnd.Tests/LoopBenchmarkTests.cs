@@ -35,6 +35,11 @@ public sealed class LoopBenchmarkTests : IDisposable
         Assert.True(broker > 0, "no CPU was found on the embedded broker's thread");
         var withoutBroker = root.GetProperty("share_outside_engine_without_embedded_broker").GetDouble();
         Assert.True(Math.Abs(1 - (stages.Sum() / (process - broker)) - withoutBroker) < 1e-3, $"share without the broker {withoutBroker} does not follow from {root}");
+        // The prompt feeder runs on its own thread, which is found and also taken out of the services-only figure.
+        var feeder = root.GetProperty("bench_feeder_cpu_s").GetDouble();
+        Assert.True(feeder > 0, "no CPU was found on the prompt feeder's thread");
+        var servicesOnly = root.GetProperty("share_outside_engine_services_only").GetDouble();
+        Assert.True(Math.Abs(1 - (stages.Sum() / (process - broker - feeder)) - servicesOnly) < 1e-3, $"services-only share {servicesOnly} does not follow from {root}");
 
         var gaps = root.GetProperty("decode_gap_s");
         Assert.True(gaps.TryGetProperty("during_swap_count", out _) && gaps.TryGetProperty("outside_swap_max", out _), gaps.ToString());

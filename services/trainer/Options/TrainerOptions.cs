@@ -93,9 +93,13 @@ public sealed class TrainerOptions : IValidatedOptions
     [Range(1, int.MaxValue, ErrorMessage = "must be at least 1")]
     public int PublishEvery { get; set; } = 10;
 
-    /// <summary>Write a checkpoint every this many steps (also at every publish and on shutdown).</summary>
+    /// <summary>
+    /// Write a checkpoint every this many steps (also at every publish and on shutdown). The default matches
+    /// <see cref="PublishEvery"/>: each checkpoint writes the policy, the reference and both AdamW moments with
+    /// fsync, and a crash replays at most this many steps of pairs, exactly once either way.
+    /// </summary>
     [Range(1, int.MaxValue, ErrorMessage = "must be at least 1")]
-    public int CheckpointEvery { get; set; } = 5;
+    public int CheckpointEvery { get; set; } = 10;
 
     /// <summary>Complete checkpoints kept on disk (older ones are deleted; the trained ledger keeps every step).</summary>
     [Range(1, 1000, ErrorMessage = "must be between 1 and 1000")]

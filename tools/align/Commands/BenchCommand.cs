@@ -12,7 +12,7 @@ public sealed class BenchCommand : ICommand
     public string Name => "bench";
 
     /// <inheritdoc />
-    public string Summary => "bench engine [--json] [--threads 2] [--repeats 3] [--configs S,M] [--no-torch] | bench loop [--seconds 120] [--warmup 30] [--model DIR] [--rate 48] | bench swap [--seconds 30] [--model DIR] [--swaps-per-second 2]";
+    public string Summary => "bench engine [--json] [--threads 2] [--repeats 3] [--configs S,M] [--no-torch] | bench loop [--seconds 120] [--warmup 30] [--model DIR] [--rate 96] | bench swap [--seconds 30] [--model DIR] [--swaps-per-second 2]";
 
     /// <inheritdoc />
     public Task<int> RunAsync(CliArgs args, CancellationToken cancellationToken)
@@ -62,7 +62,7 @@ public sealed class BenchCommand : ICommand
         var seconds = args.Double("seconds", 120);
         // Enough prompts to keep both cores of a 2-core machine busy with the pretrained base model: the CPU share
         // is a figure of a loaded loop (an idle loop's polling is a larger share of almost nothing).
-        var rate = args.Int("rate", 48);
+        var rate = args.Int("rate", 96);
         // Long enough for tiered JIT to settle on the paths that run only every few seconds (checkpoints, swaps).
         var warmup = args.Double("warmup", Math.Min(30, seconds / 4));
         var model = args.String("model");

@@ -28,7 +28,7 @@ public sealed class LoopBenchmark
 
     public TimeSpan Duration { get; init; } = TimeSpan.FromSeconds(120);
 
-    public int PromptsPerSecond { get; init; } = 48;
+    public int PromptsPerSecond { get; init; } = 96;
 
     /// <summary>Leading part of <see cref="Duration"/> that is run but not measured.</summary>
     public TimeSpan Warmup { get; init; } = TimeSpan.FromSeconds(30);
@@ -40,6 +40,9 @@ public sealed class LoopBenchmark
 
     /// <summary>Name of librdkafka's mock-cluster thread (the embedded broker), as /proc shows it.</summary>
     private const string EmbeddedBrokerThread = "rdk:mock";
+
+    /// <summary>Name of the thread that writes the benchmark's prompts (as /proc shows it: at most 15 characters).</summary>
+    private const string FeederThread = "bench-feeder";
 
     public async Task<JsonObject> RunAsync(CancellationToken cancellationToken)
     {
@@ -100,41 +103,73 @@ public sealed class LoopBenchmark
         var threadsStart = ThreadCpu.Snapshot();
         var measuredFrom = TimeSpan.Zero;
         var sent = 0;
-        var interval = TimeSpan.FromSeconds(1.0 / PromptsPerSecond);
-        while (clock.Elapsed < Duration && !cancellationToken.IsCancellationRequested)
+        // The prompt feeder stands in for the clients that write align.prompts; it runs on its own named thread so
+        // that its CPU (serialising and producing prompts, pacing) can be told apart from the services'.
+        var fed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        // The feeder stays alive until its CPU has been read: /proc forgets a thread once it exits.
+        using var measured = new ManualResetEventSlim();
+        var feeder = new Thread(() =>
         {
-            if (!_measuring && clock.Elapsed >= warmup)
+            try
             {
-                cpuStart = PlatformInstruments.ProcessCpuSeconds();
-                threadsStart = ThreadCpu.Snapshot();
-                measuredFrom = clock.Elapsed;
-                _measuring = true;
+                while (clock.Elapsed < Duration && !cancellationToken.IsCancellationRequested)
+                {
+                    if (!_measuring && clock.Elapsed >= warmup)
+                    {
+                        cpuStart = PlatformInstruments.ProcessCpuSeconds();
+                        threadsStart = ThreadCpu.Snapshot();
+                        measuredFrom = clock.Elapsed;
+                        _measuring = true;
+                    }
+                    var id = $"bench-{sent:D6}";
+                    var prompt = new Prompt
+                    {
+                        SchemaVersion = RecordSchema.Version,
+                        PromptId = id,
+                        Task = sent % 2 == 0 ? "sentiment" : "arith",
+                        Text = sent % 2 == 0 ? $"Day {sent}: the weather was" : $"{sent % 50}+{sent % 37}=",
+                        Experiment = "bench",
+                        CreatedAtUnixMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(),
+                    };
+                    producer.ProduceAsync(topics.Prompts, id, prompt, cancellationToken: cancellationToken).GetAwaiter().GetResult();
+                    sent++;
+                    if (sent % (PromptsPerSecond * 10) == 0)
+                    {
+                        Progress($"{clock.Elapsed.TotalSeconds:F0}s: {sent} prompts sent, {Count(MetricNames.Weights.PublishToServing + ":policy")} policy versions served since warm-up");
+                    }
+                    var next = TimeSpan.FromSeconds((double)sent / PromptsPerSecond) - clock.Elapsed;
+                    if (next > TimeSpan.Zero)
+                    {
+                        cancellationToken.WaitHandle.WaitOne(next);
+                    }
+                }
+                fed.TrySetResult();
+                measured.Wait(TimeSpan.FromMinutes(1));
             }
-            var id = $"bench-{sent:D6}";
-            var prompt = new Prompt
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
-                SchemaVersion = RecordSchema.Version,
-                PromptId = id,
-                Task = sent % 2 == 0 ? "sentiment" : "arith",
-                Text = sent % 2 == 0 ? $"Day {sent}: the weather was" : $"{sent % 50}+{sent % 37}=",
-                Experiment = "bench",
-                CreatedAtUnixMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(),
-            };
-            await producer.ProduceAsync(topics.Prompts, id, prompt, cancellationToken: cancellationToken);
-            sent++;
-            if (sent % (PromptsPerSecond * 10) == 0)
-            {
-                Progress($"{clock.Elapsed.TotalSeconds:F0}s: {sent} prompts sent, {Count(MetricNames.Weights.PublishToServing + ":policy")} policy versions served since warm-up");
+                fed.TrySetCanceled(cancellationToken);
             }
-            var next = TimeSpan.FromTicks(interval.Ticks * sent) - clock.Elapsed;
-            if (next > TimeSpan.Zero)
+            catch (Exception ex)
             {
-                await Task.Delay(next, cancellationToken);
+                fed.TrySetException(ex);
             }
+        })
+        { Name = FeederThread, IsBackground = true };
+        feeder.Start();
+        double cpu;
+        Dictionary<string, double> threads;
+        try
+        {
+            await fed.Task;
+            _measuring = false;
+            cpu = PlatformInstruments.ProcessCpuSeconds() - cpuStart;
+            threads = ThreadCpu.Since(threadsStart);
         }
-        _measuring = false;
-        var cpu = PlatformInstruments.ProcessCpuSeconds() - cpuStart;
-        var threads = ThreadCpu.Since(threadsStart);
+        finally
+        {
+            measured.Set();
+        }
         var wall = (clock.Elapsed - measuredFrom).TotalSeconds;
         await app.StopAsync(CancellationToken.None);
         listener.Dispose();
@@ -156,6 +191,7 @@ public sealed class LoopBenchmark
         // The embedded mock-cluster broker runs inside this process only in single-process mode; in the distributed
         // mode Kafka runs on its own machines, so the share is also given without it.
         var broker = threads.Where(t => t.Key.StartsWith(EmbeddedBrokerThread, StringComparison.Ordinal)).Sum(t => t.Value);
+        var feederCpu = threads.Where(t => t.Key == FeederThread).Sum(t => t.Value);
         var byThread = new JsonObject();
         foreach (var (name, seconds) in threads.OrderByDescending(t => t.Value).Take(10))
         {
@@ -188,6 +224,9 @@ public sealed class LoopBenchmark
             ["share_outside_engine"] = ThreadCpuClock.IsSupported ? Round(Math.Max(0, 1 - (engineSeconds / cpu))) : null,
             ["embedded_broker_cpu_s"] = Round(broker),
             ["share_outside_engine_without_embedded_broker"] = ThreadCpuClock.IsSupported ? Round(Math.Max(0, 1 - (engineSeconds / (cpu - broker)))) : null,
+            // The services alone, as the distributed mode runs them: neither the broker nor the prompt feeder (a client).
+            ["bench_feeder_cpu_s"] = Round(feederCpu),
+            ["share_outside_engine_services_only"] = ThreadCpuClock.IsSupported ? Round(Math.Max(0, 1 - (engineSeconds / (cpu - broker - feederCpu)))) : null,
             ["cpu_by_thread_s"] = byThread,
         };
     }
