@@ -189,7 +189,8 @@ public static unsafe class Gemm
         }
     }
 
-    private static void ScaleC(int m, int n, float beta, float* c, int ldc)
+    /// <summary>C ← beta·C, with beta = 0 clearing C (so that NaN or garbage in C does not survive).</summary>
+    internal static void ScaleC(int m, int n, float beta, float* c, int ldc)
     {
         for (var i = 0; i < m; i++)
         {

@@ -40,18 +40,7 @@ internal static unsafe class PackedGemm
     {
         if (beta != 1f)
         {
-            for (var i = 0; i < m; i++)
-            {
-                var row = new Span<float>(c + ((long)i * ldc), n);
-                if (beta == 0f)
-                {
-                    row.Clear();
-                }
-                else
-                {
-                    System.Numerics.Tensors.TensorPrimitives.Multiply(row, beta, row);
-                }
-            }
+            Gemm.ScaleC(m, n, beta, c, ldc);
         }
         t_packA ??= GC.AllocateUninitializedArray<float>(Mc * Kc, pinned: true);
         t_packB ??= GC.AllocateUninitializedArray<float>(Nc * Kc, pinned: true);
