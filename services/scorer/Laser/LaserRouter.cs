@@ -55,13 +55,21 @@ public sealed class LaserRouter
             return new ArmChoice(0, _arms[0], [], []);
         }
         var key = _options.BanditPerTask && !string.IsNullOrEmpty(task) ? LaserKeys.Bandit(experiment, task) : LaserKeys.Bandit(experiment);
-        var snapshot = await _state.GetBanditAsync(key, cancellationToken).ConfigureAwait(false);
-        if (snapshot is not null && snapshot.Dimension != context.Length)
+        // The pull counts tell whether the cached bandit is current; only when it is not do the d² statistics of
+        // every arm travel from the store.
+        var pulls = await _state.GetBanditPullsAsync(key, _arms.Count, cancellationToken).ConfigureAwait(false);
+        var bandit = Cached(key, Signature(context.Length, pulls));
+        if (bandit is null)
         {
-            throw new PermanentRecordException(
-                $"prompt embedding has width {context.Length} but bandit '{key}' was trained on width {snapshot.Dimension}; a model change needs a new experiment name");
+            var snapshot = await _state.GetBanditAsync(key, cancellationToken).ConfigureAwait(false);
+            if (snapshot is not null && snapshot.Dimension != context.Length)
+            {
+                throw new PermanentRecordException(
+                    $"prompt embedding has width {context.Length} but bandit '{key}' was trained on width {snapshot.Dimension}; a model change needs a new experiment name");
+            }
+            bandit = BanditFor(key, context.Length, snapshot);
         }
-        var choice = BanditFor(key, context.Length, snapshot).Score(context.Select(v => (double)v).ToArray());
+        var choice = bandit.Score(context.Select(v => (double)v).ToArray());
         var pull = new PendingPull(key, choice.Arm, _arms[choice.Arm], choice.Context);
         await _state.SetValueAsync(LaserKeys.Pending(batchId), pull.ToJson(), TimeSpan.FromSeconds(_options.BanditPendingTtlSeconds), cancellationToken)
             .ConfigureAwait(false);
@@ -74,10 +82,7 @@ public sealed class LaserRouter
     /// </summary>
     private LinUcbBandit BanditFor(string key, int dimension, BanditSnapshot? snapshot)
     {
-        // Every update adds pulls, so per-arm pull counts identify a snapshot's content.
-        var signature = snapshot is null
-            ? $"{dimension}:empty"
-            : $"{dimension}:" + string.Join(",", snapshot.Arms.OrderBy(a => a.Key).Select(a => $"{a.Key}={a.Value.Pulls}"));
+        var signature = Signature(dimension, snapshot is null ? null : PullsOf(snapshot));
         lock (_gate)
         {
             if (_cache.TryGetValue(key, out var cached) && cached.Signature == signature)
@@ -98,6 +103,32 @@ public sealed class LaserRouter
             _cache[key] = (signature, bandit, updated);
             return bandit;
         }
+    }
+
+    /// <summary>The cached bandit for <paramref name="key"/> if its statistics are the ones <paramref name="signature"/> describes.</summary>
+    private LinUcbBandit? Cached(string key, string signature)
+    {
+        lock (_gate)
+        {
+            return _cache.TryGetValue(key, out var cached) && cached.Signature == signature ? cached.Bandit : null;
+        }
+    }
+
+    // Every update adds pulls, so per-arm pull counts identify a snapshot's content.
+    private static string Signature(int dimension, long[]? pulls) =>
+        pulls is null ? $"{dimension}:empty" : $"{dimension}:" + string.Join(",", pulls);
+
+    private long[] PullsOf(BanditSnapshot snapshot)
+    {
+        var pulls = new long[_arms.Count];
+        foreach (var (arm, statistics) in snapshot.Arms)
+        {
+            if (arm < pulls.Length)
+            {
+                pulls[arm] = statistics.Pulls;
+            }
+        }
+        return pulls;
     }
 
     private static double[]? KnownInverse(LinUcbBandit? previous, int[]? previousUpdates, BanditState state, int arm, int dimension, int[] updated)

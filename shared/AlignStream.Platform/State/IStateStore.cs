@@ -22,6 +22,12 @@ public interface IStateStore
     /// <summary>A consistent snapshot of all arms, or null if the bandit has no updates.</summary>
     Task<BanditSnapshot?> GetBanditAsync(string bandit, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// The pull counts of arms 0..<paramref name="arms"/>−1 (0 for an arm never updated), or null if the bandit has no
+    /// updates: a few bytes instead of the d² statistics of every arm, so a reader can tell whether its copy is current.
+    /// </summary>
+    Task<long[]?> GetBanditPullsAsync(string bandit, int arms, CancellationToken cancellationToken = default);
+
     /// <summary>Marks <paramref name="id"/> live for <paramref name="ttl"/> from now, with optional details.</summary>
     Task BeatAsync(string id, TimeSpan ttl, string details = "", CancellationToken cancellationToken = default);
 

@@ -100,6 +100,26 @@ public sealed class InMemoryStateStore : IStateStore
     }
 
     /// <inheritdoc />
+    public Task<long[]?> GetBanditPullsAsync(string bandit, int arms, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(bandit);
+        ArgumentOutOfRangeException.ThrowIfNegative(arms);
+        lock (_gate)
+        {
+            if (!_bandits.TryGetValue(_keys.Bandit(bandit), out var b))
+            {
+                return Task.FromResult<long[]?>(null);
+            }
+            var pulls = new long[arms];
+            for (var k = 0; k < arms; k++)
+            {
+                pulls[k] = b.Arms.TryGetValue(k, out var arm) ? arm.Pulls : 0;
+            }
+            return Task.FromResult<long[]?>(pulls);
+        }
+    }
+
+    /// <inheritdoc />
     public Task BeatAsync(string id, TimeSpan ttl, string details = "", CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(id);

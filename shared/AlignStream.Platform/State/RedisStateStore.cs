@@ -104,6 +104,34 @@ public sealed class RedisStateStore : IStateStore
     }
 
     /// <inheritdoc />
+    public Task<long[]?> GetBanditPullsAsync(string bandit, int arms, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(bandit);
+        ArgumentOutOfRangeException.ThrowIfNegative(arms);
+        return Timed("get_bandit_pulls", async () =>
+        {
+            // One HMGET of the dimension and the pull counters: no arm statistics travel.
+            var fields = new RedisValue[arms + 1];
+            fields[0] = "d";
+            for (var k = 0; k < arms; k++)
+            {
+                fields[k + 1] = "n:" + k.ToString(CultureInfo.InvariantCulture);
+            }
+            var values = await Db.HashGetAsync(_keys.Bandit(bandit), fields).ConfigureAwait(false);
+            if (values[0].IsNull)
+            {
+                return null;
+            }
+            var pulls = new long[arms];
+            for (var k = 0; k < arms; k++)
+            {
+                pulls[k] = values[k + 1].IsNull ? 0 : (long)values[k + 1];
+            }
+            return (long[]?)pulls;
+        });
+    }
+
+    /// <inheritdoc />
     public Task BeatAsync(string id, TimeSpan ttl, string details = "", CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(id);

@@ -46,6 +46,7 @@ public abstract class StateStoreContractTests : IDisposable
     public async Task Bandit_updates_add_up_to_hand_computed_statistics()
     {
         Assert.Null(await Store.GetBanditAsync("laser"));
+        Assert.Null(await Store.GetBanditPullsAsync("laser", 3));
         // Arm 0: x=(1,2), r=0.5 then x=(3,-1), r=1. A = Σ x xᵀ, b = Σ r x.
         await Store.UpdateBanditAsync("laser", new BanditUpdate(0, [1, 2, 2, 4], [0.5, 1]));
         await Store.UpdateBanditAsync("laser", new BanditUpdate(0, [9, -3, -3, 1], [3, -1]));
@@ -62,6 +63,15 @@ public abstract class StateStoreContractTests : IDisposable
         Assert.Equal([0.0625, 0, 0, 0], snap.Arms[2].A);
         Assert.Equal([-0.5, 0], snap.Arms[2].B);
         Assert.Equal(3, snap.Arms[2].Pulls);
+
+        // The cheap check: pull counts only, 0 for an arm never updated, as many arms as asked for.
+        var three = await Store.GetBanditPullsAsync("laser", 3);
+        var one = await Store.GetBanditPullsAsync("laser", 1);
+        var four = await Store.GetBanditPullsAsync("laser", 4);
+        Assert.Equal(new long[] { 2, 0, 3 }, three);
+        Assert.Equal(new long[] { 2 }, one);
+        Assert.Equal(new long[] { 2, 0, 3, 0 }, four);
+        Assert.Null(await Store.GetBanditPullsAsync("other", 3));
     }
 
     [Fact]
