@@ -1,3 +1,4 @@
+using System.Reflection;
 using AlignStream.Contracts.Events;
 using AlignStream.Platform.State;
 using AlignStream.Scorer.Laser;
@@ -149,6 +150,44 @@ public sealed class SharedBanditTests : IDisposable
         }
         var state = (await _store.GetBanditAsync(LaserKeys.Bandit(null)))!;
         Assert.True(state.Arms.Values.Sum(a => a.Pulls) > LaserRouter.FullInversionEvery);
+    }
+
+    [Fact]
+    public async Task The_full_statistics_are_fetched_only_when_the_pull_counts_changed()
+    {
+        var counting = DispatchProxy.Create<IStateStore, CountingStore>();
+        ((CountingStore)(object)counting).Inner = _store;
+        var options = Microsoft.Extensions.Options.Options.Create(new ScorerOptions { RewardModels = "afinn,arith", BanditAlpha = 0.1 });
+        var router = new LaserRouter(counting, options);
+        var (_, applier) = Replica();
+        int Fetches() => ((CountingStore)(object)counting).Calls.GetValueOrDefault(nameof(IStateStore.GetBanditAsync));
+
+        var first = await router.ChooseAsync("", "f1", [1f, 0f], CancellationToken.None);
+        Assert.Equal(1, Fetches());
+        await router.ChooseAsync("", "f2", [0f, 1f], CancellationToken.None);
+        await router.ChooseAsync("", "f3", [0.6f, 0.8f], CancellationToken.None);
+        Assert.Equal(1, Fetches());
+        await applier.ApplyAsync(new BanditFeedback("f1", first.Arm, [], -0.4), CancellationToken.None);
+        await router.ChooseAsync("", "f4", [1f, 0f], CancellationToken.None);
+        Assert.Equal(2, Fetches());
+        await router.ChooseAsync("", "f5", [1f, 0f], CancellationToken.None);
+        Assert.Equal(2, Fetches());
+        Assert.Equal(5, ((CountingStore)(object)counting).Calls[nameof(IStateStore.GetBanditPullsAsync)]);
+    }
+
+    /// <summary>Counts calls by method name and forwards them to the real store.</summary>
+    public class CountingStore : DispatchProxy
+    {
+        public IStateStore Inner { get; set; } = null!;
+
+        public Dictionary<string, int> Calls { get; } = [];
+
+        protected override object? Invoke(MethodInfo? targetMethod, object?[]? args)
+        {
+            ArgumentNullException.ThrowIfNull(targetMethod);
+            Calls[targetMethod.Name] = Calls.GetValueOrDefault(targetMethod.Name) + 1;
+            return targetMethod.Invoke(Inner, args);
+        }
     }
 
     private (LaserRouter Router, BanditFeedbackApplier Applier) Replica(int warmup = 0)
