@@ -102,13 +102,17 @@ public sealed partial class BanditFeedbackApplier
         }
         var history = new List<double>();
         var filled = Math.Min(count, window);
+        // The other slots of the ring in one round trip (up to BanditHistoryWindow − 1 keys).
+        var slots = new List<string>((int)filled);
         for (var slot = 0L; slot < filled; slot++)
         {
-            if (slot == mine)
+            if (slot != mine)
             {
-                continue;
+                slots.Add(LaserKeys.HistorySlot(bandit, slot));
             }
-            var text = await _state.GetValueAsync(LaserKeys.HistorySlot(bandit, slot), cancellationToken).ConfigureAwait(false);
+        }
+        foreach (var text in await _state.GetValuesAsync(slots, cancellationToken).ConfigureAwait(false))
+        {
             if (text is not null && double.TryParse(text, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var v))
             {
                 history.Add(v);

@@ -40,6 +40,12 @@ public interface IStateStore
     /// <summary>A small value, or null when absent or expired.</summary>
     Task<string?> GetValueAsync(string key, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Several small values in one round trip, in the order of <paramref name="keys"/> (null where absent or expired):
+    /// what a loop of <see cref="GetValueAsync"/> would return, without a round trip per key.
+    /// </summary>
+    Task<string?[]> GetValuesAsync(IReadOnlyList<string> keys, CancellationToken cancellationToken = default);
+
     /// <summary>Sets a small value, expiring after <paramref name="ttl"/> when given.</summary>
     Task SetValueAsync(string key, string value, TimeSpan? ttl = null, CancellationToken cancellationToken = default);
 

@@ -174,6 +174,19 @@ public sealed class InMemoryStateStore : IStateStore
     }
 
     /// <inheritdoc />
+    public Task<string?[]> GetValuesAsync(IReadOnlyList<string> keys, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(keys);
+        var values = new string?[keys.Count];
+        for (var i = 0; i < values.Length; i++)
+        {
+            ArgumentException.ThrowIfNullOrWhiteSpace(keys[i], nameof(keys));
+            values[i] = Get(_keys.Value(keys[i]));
+        }
+        return Task.FromResult(values);
+    }
+
+    /// <inheritdoc />
     public Task SetValueAsync(string key, string value, TimeSpan? ttl = null, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(key);

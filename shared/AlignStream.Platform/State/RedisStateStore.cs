@@ -182,6 +182,28 @@ public sealed class RedisStateStore : IStateStore
     }
 
     /// <inheritdoc />
+    public Task<string?[]> GetValuesAsync(IReadOnlyList<string> keys, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(keys);
+        var redisKeys = new RedisKey[keys.Count];
+        for (var i = 0; i < redisKeys.Length; i++)
+        {
+            ArgumentException.ThrowIfNullOrWhiteSpace(keys[i], nameof(keys));
+            redisKeys[i] = _keys.Value(keys[i]);
+        }
+        if (redisKeys.Length == 0)
+        {
+            return Task.FromResult(Array.Empty<string?>());
+        }
+        return Timed("get_values", async () =>
+        {
+            // One MGET for all of them.
+            var values = await Db.StringGetAsync(redisKeys).ConfigureAwait(false);
+            return values.Select(v => v.IsNull ? null : (string?)v).ToArray();
+        });
+    }
+
+    /// <inheritdoc />
     public Task SetValueAsync(string key, string value, TimeSpan? ttl = null, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(key);

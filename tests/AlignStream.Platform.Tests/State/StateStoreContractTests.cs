@@ -270,6 +270,20 @@ public abstract class StateStoreContractTests : IDisposable
     }
 
     [Fact]
+    public async Task Several_values_come_back_in_the_order_asked_with_null_for_the_absent_and_expired()
+    {
+        Assert.Empty(await Store.GetValuesAsync([]));
+        await Store.SetValueAsync("v:a", "1");
+        await Store.SetValueAsync("v:b", "two");
+        await Store.SetValueAsync("v:short", "gone soon", ShortTtl);
+        var five = await Store.GetValuesAsync(["v:b", "v:missing", "v:a", "v:b", "v:short"]);
+        Assert.Equal(new[] { "two", null, "1", "two", "gone soon" }, five.AsEnumerable());
+        await PassAndWaitAsync(ShortTtl, async () => (await Store.GetValuesAsync(["v:short"]))[0] is null, "value 'v:short' to expire");
+        var two = await Store.GetValuesAsync(["v:a", "v:short"]);
+        Assert.Equal(new[] { "1", null }, two.AsEnumerable());
+    }
+
+    [Fact]
     public async Task Backlog_counter_increments_and_decrements_atomically()
     {
         Assert.Equal(1, await Store.IncrementAsync("backlog"));
