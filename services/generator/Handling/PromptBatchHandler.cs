@@ -93,9 +93,14 @@ public sealed class PromptBatchHandler : IBatchRecordHandler<Prompt>
         }
 
         var fresh = new List<(Prompt Prompt, PromptPreparation Preparation)>(prepared.Count);
-        foreach (var item in prepared)
+        // Which prompts already have a candidate set: the whole batch in one round trip.
+        var done = Options.DropDuplicatePrompts
+            ? await State.GetValuesAsync(prepared.Select(p => DoneKey(p.Prompt.PromptId)).ToList(), cancellationToken).ConfigureAwait(false)
+            : new string?[prepared.Count];
+        for (var i = 0; i < prepared.Count; i++)
         {
-            if (Options.DropDuplicatePrompts && await State.GetValueAsync(DoneKey(item.Prompt.PromptId), cancellationToken).ConfigureAwait(false) is { } recordId)
+            var item = prepared[i];
+            if (done[i] is { } recordId)
             {
                 Instruments.PromptConsumed("duplicate");
                 GeneratorLog.DuplicateDropped(Logger, item.Prompt.PromptId, recordId);
