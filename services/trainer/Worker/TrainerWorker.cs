@@ -411,13 +411,16 @@ public sealed class TrainerWorker : BackgroundService
         var checkpoint = Checkpoint(reason);
         // Publication happens only from a written checkpoint: a crash before this point retrains and republishes
         // nothing; a crash after it is finished from the same checkpoint on restart.
+        WeightsManifest? policy = null;
         if (publish)
         {
-            await _publisher.PublishPolicyAsync(CheckpointStore.PolicyDirectory(checkpoint), _policyVersion, step, ct).ConfigureAwait(false);
+            policy = await _publisher.PublishPolicyAsync(CheckpointStore.PolicyDirectory(checkpoint), _policyVersion, step, ct).ConfigureAwait(false);
         }
         if (publishReference)
         {
-            await _publisher.PublishReferenceAsync(CheckpointStore.ReferenceDirectory(checkpoint), _referenceVersion, step, ct).ConfigureAwait(false);
+            // A per-window refresh has just copied this very policy into the reference: same bytes, already stored.
+            var same = policy is not null && _options.ParsedReferenceRefresh == ReferenceRefresh.PerWindow && _referenceVersion == _policyVersion ? policy : null;
+            await _publisher.PublishReferenceAsync(CheckpointStore.ReferenceDirectory(checkpoint), _referenceVersion, step, ct, same).ConfigureAwait(false);
         }
     }
 

@@ -32,11 +32,18 @@ public sealed class VersionPublisher(
             return manifest;
         }, cancellationToken);
 
-    /// <summary>Publishes the reference folder as <paramref name="version"/>.</summary>
-    public Task<WeightsManifest> PublishReferenceAsync(string folder, long version, long step, CancellationToken cancellationToken) =>
+    /// <summary>
+    /// Publishes the reference folder as <paramref name="version"/>. When <paramref name="sameWeightsAs"/> is given (the
+    /// reference was just copied from that published policy), its stored weights are reused: no copy, no hashing.
+    /// </summary>
+    public Task<WeightsManifest> PublishReferenceAsync(string folder, long version, long step, CancellationToken cancellationToken,
+        WeightsManifest? sameWeightsAs = null) =>
         RetryAsync("reference", version, async ct =>
         {
-            var manifest = await store.PublishAsync(folder, version, version > 0 ? version - 1 : null, step, ct).ConfigureAwait(false);
+            var parent = version > 0 ? version - 1 : (long?)null;
+            var manifest = sameWeightsAs is not null
+                ? store.Reissue(sameWeightsAs, version, parent, step)
+                : await store.PublishAsync(folder, version, parent, step, ct).ConfigureAwait(false);
             await state.SetManifestAsync(ManifestKind.Reference, manifest, ct).ConfigureAwait(false);
             if (services.GetService<IBus>() is { } bus)
             {

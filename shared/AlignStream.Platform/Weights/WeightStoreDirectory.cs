@@ -70,6 +70,29 @@ public sealed class WeightStoreDirectory
     }
 
     /// <summary>
+    /// A manifest for <paramref name="version"/> of weights already in the store under <paramref name="stored"/>
+    /// (for instance a reference that is a copy of a policy version just published): same URI, sha256 and size,
+    /// signed anew, with no file read or hashed. Throws when the stored copy is gone.
+    /// </summary>
+    public WeightsManifest Reissue(WeightsManifest stored, long version, long? parentVersion, long step)
+    {
+        ArgumentNullException.ThrowIfNull(stored);
+        if (!stored.Uri.StartsWith(UriScheme, StringComparison.Ordinal)
+            || !File.Exists(Path.Combine(Root, stored.Uri[UriScheme.Length..], WeightsFile)))
+        {
+            throw new FileNotFoundException($"cannot reissue version {stored.Version} as {version}: {stored.Uri} is not in the store at {Root}");
+        }
+        return _signer.Sign(stored with
+        {
+            Version = version,
+            ParentVersion = parentVersion,
+            Step = step,
+            Signature = "",
+            CreatedAt = DateTimeOffset.UtcNow,
+        });
+    }
+
+    /// <summary>
     /// Checks a manifest before serving it: signature first (cheap, and an unsigned manifest must not even cause a
     /// read), then presence, size and sha256 of the weights file.
     /// </summary>

@@ -50,6 +50,24 @@ public sealed class WeightStoreDirectoryTests : IDisposable
     }
 
     [Fact]
+    public async Task Stored_weights_are_reissued_under_another_version_and_verify()
+    {
+        var store = new WeightStoreDirectory(Path.Combine(_root, "store"), new ManifestSigner(Key));
+        var policy = await store.PublishAsync(MakeCheckpoint(2), version: 5, parentVersion: 4, step: 50);
+
+        var reference = store.Reissue(policy, version: 5, parentVersion: 4, step: 50);
+        Assert.Equal((policy.Uri, policy.Sha256, policy.Bytes), (reference.Uri, reference.Sha256, reference.Bytes));
+        Assert.True((await store.VerifyAsync(reference)).Ok);
+        var later = store.Reissue(policy, version: 9, parentVersion: 8, step: 90);
+        Assert.Equal((9L, 8L, 90L), (later.Version, later.ParentVersion!.Value, later.Step));
+        Assert.NotEqual(policy.Signature, later.Signature);
+        Assert.True((await store.VerifyAsync(later)).Ok);
+
+        // Weights that are not in the store cannot be vouched for without reading them.
+        Assert.Throws<FileNotFoundException>(() => store.Reissue(policy with { Uri = "weights:sha256-" + new string('0', 64) }, 6, 5, 60));
+    }
+
+    [Fact]
     public async Task Corrupt_truncated_unsigned_and_foreign_manifests_are_refused_with_their_reason()
     {
         var store = new WeightStoreDirectory(Path.Combine(_root, "store"), new ManifestSigner(Key));

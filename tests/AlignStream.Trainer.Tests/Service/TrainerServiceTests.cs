@@ -47,6 +47,8 @@ public sealed class TrainerServiceTests
         var reference = await h.State.GetManifestAsync(ManifestKind.Reference);
         Assert.Equal(2, reference!.Version);
         Assert.Equal(manifest.Sha256, reference.Sha256);
+        // Reissued from the policy's stored copy rather than hashed again; signed in its own right.
+        Assert.True((await store.VerifyAsync(reference)).Ok);
         await Eventually.WaitAsync(() => h.Events.References.Count >= 2, Wait, "ReferenceUpdated events");
 
         // One feedback per step (all pairs share scorer batch "batch-7"); arm = index of "afinn" in Scorer:RewardModels.
