@@ -28,7 +28,6 @@ internal static unsafe class SkinnyGemm
     private const int Mr = 4;
     private const int Nr = 3;
     private const int Width = 8;
-    private const int WideWidth = 16;
 
     /// <summary>Sixteen-lane tiles where 512-bit vectors run in hardware; every path of one process uses the same width.</summary>
     private static readonly bool s_wide = Vector512.IsHardwareAccelerated && Avx512F.IsSupported;
@@ -144,8 +143,23 @@ internal static unsafe class SkinnyGemm
         Vector256.Store(r, c);
     }
 
-    /// <summary>Columns [lo, hi) of C: tiles of three B rows, each against every group of four A rows.</summary>
+    /// <summary>Columns [lo, hi) of C with the widest vectors the hardware runs.</summary>
     private static void Columns(int lo, int hi, int m, int k, float alpha, float* a, int lda, float* b, int ldb, float beta, float* c, int ldc)
+    {
+        if (s_wide)
+        {
+            Columns<Lanes512, Vector512<float>>(lo, hi, m, k, alpha, a, lda, b, ldb, beta, c, ldc);
+        }
+        else
+        {
+            Columns<Lanes256, Vector256<float>>(lo, hi, m, k, alpha, a, lda, b, ldb, beta, c, ldc);
+        }
+    }
+
+    /// <summary>Columns [lo, hi) of C: tiles of three B rows, each against every group of four A rows.</summary>
+    private static void Columns<TL, TV>(int lo, int hi, int m, int k, float alpha, float* a, int lda, float* b, int ldb, float beta, float* c, int ldc)
+        where TL : struct, ILanes<TV>
+        where TV : struct
     {
         var groups = m / Mr;
         var calls = groups + (m % Mr);
@@ -160,27 +174,13 @@ internal static unsafe class SkinnyGemm
             for (var g = 0; g < groups; g++, call++)
             {
                 var i = g * Mr;
-                float* f0 = PrefetchRow(next, ldb, ahead, call, calls, 0), f1 = PrefetchRow(next, ldb, ahead, call, calls, 1), f2 = PrefetchRow(next, ldb, ahead, call, calls, 2);
-                if (s_wide)
-                {
-                    Tile4x3Wide(a + ((long)i * lda), lda, tile, ldb, k, alpha, beta, c + ((long)i * ldc) + j, ldc, f0, f1, f2);
-                }
-                else
-                {
-                    Tile4x3(a + ((long)i * lda), lda, tile, ldb, k, alpha, beta, c + ((long)i * ldc) + j, ldc, f0, f1, f2);
-                }
+                Tile4x3<TL, TV>(a + ((long)i * lda), lda, tile, ldb, k, alpha, beta, c + ((long)i * ldc) + j, ldc,
+                    PrefetchRow(next, ldb, ahead, call, calls, 0), PrefetchRow(next, ldb, ahead, call, calls, 1), PrefetchRow(next, ldb, ahead, call, calls, 2));
             }
             for (var i = groups * Mr; i < m; i++, call++)
             {
-                float* f0 = PrefetchRow(next, ldb, ahead, call, calls, 0), f1 = PrefetchRow(next, ldb, ahead, call, calls, 1), f2 = PrefetchRow(next, ldb, ahead, call, calls, 2);
-                if (s_wide)
-                {
-                    Tile1x3Wide(a + ((long)i * lda), tile, ldb, k, alpha, beta, c + ((long)i * ldc) + j, f0, f1, f2);
-                }
-                else
-                {
-                    Tile1x3(a + ((long)i * lda), tile, ldb, k, alpha, beta, c + ((long)i * ldc) + j, f0, f1, f2);
-                }
+                Tile1x3<TL, TV>(a + ((long)i * lda), tile, ldb, k, alpha, beta, c + ((long)i * ldc) + j,
+                    PrefetchRow(next, ldb, ahead, call, calls, 0), PrefetchRow(next, ldb, ahead, call, calls, 1), PrefetchRow(next, ldb, ahead, call, calls, 2));
             }
         }
         for (; j < hi; j++)
@@ -189,7 +189,7 @@ internal static unsafe class SkinnyGemm
             for (var i = 0; i < m; i++)
             {
                 var ci = c + ((long)i * ldc) + j;
-                *ci = Store(alpha, s_wide ? DotWide(a + ((long)i * lda), bj, k) : Dot(a + ((long)i * lda), bj, k), beta, *ci);
+                *ci = Store(alpha, Dot<TL, TV>(a + ((long)i * lda), bj, k), beta, *ci);
             }
         }
     }
@@ -204,135 +204,77 @@ internal static unsafe class SkinnyGemm
         return row < ahead ? next + ((long)row * ldb) : null;
     }
 
+    /// <summary>One prefetch per 64-byte line (16 floats) of a next-tile row this call owns.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Prefetch(float* row, int p)
     {
-        if (row != null)
+        if (row != null && (p & 15) == 0)
         {
             Sse.Prefetch0(row + p);
         }
     }
 
-    private static void Tile4x3(float* a, int lda, float* b, int ldb, int k, float alpha, float beta, float* c, int ldc, float* f0, float* f1, float* f2)
+    private static void Tile4x3<TL, TV>(float* a, int lda, float* b, int ldb, int k, float alpha, float beta, float* c, int ldc, float* f0, float* f1, float* f2)
+        where TL : struct, ILanes<TV>
+        where TV : struct
     {
-        Vector256<float> c00 = default, c01 = default, c02 = default, c10 = default, c11 = default, c12 = default;
-        Vector256<float> c20 = default, c21 = default, c22 = default, c30 = default, c31 = default, c32 = default;
+        TV c00 = default, c01 = default, c02 = default, c10 = default, c11 = default, c12 = default;
+        TV c20 = default, c21 = default, c22 = default, c30 = default, c31 = default, c32 = default;
         float* b0 = b, b1 = b + ldb, b2 = b1 + ldb;
         float* a0 = a, a1 = a + lda, a2 = a1 + lda, a3 = a2 + lda;
         var p = 0;
-        for (; p + Width <= k; p += Width)
-        {
-            if ((p & 15) == 0)
-            {
-                // One prefetch per 64-byte line of each next-tile row this call owns.
-                Prefetch(f0, p);
-                Prefetch(f1, p);
-                Prefetch(f2, p);
-            }
-            var w0 = Vector256.Load(b0 + p);
-            var w1 = Vector256.Load(b1 + p);
-            var w2 = Vector256.Load(b2 + p);
-            var x = Vector256.Load(a0 + p);
-            c00 = Vector256.FusedMultiplyAdd(x, w0, c00);
-            c01 = Vector256.FusedMultiplyAdd(x, w1, c01);
-            c02 = Vector256.FusedMultiplyAdd(x, w2, c02);
-            x = Vector256.Load(a1 + p);
-            c10 = Vector256.FusedMultiplyAdd(x, w0, c10);
-            c11 = Vector256.FusedMultiplyAdd(x, w1, c11);
-            c12 = Vector256.FusedMultiplyAdd(x, w2, c12);
-            x = Vector256.Load(a2 + p);
-            c20 = Vector256.FusedMultiplyAdd(x, w0, c20);
-            c21 = Vector256.FusedMultiplyAdd(x, w1, c21);
-            c22 = Vector256.FusedMultiplyAdd(x, w2, c22);
-            x = Vector256.Load(a3 + p);
-            c30 = Vector256.FusedMultiplyAdd(x, w0, c30);
-            c31 = Vector256.FusedMultiplyAdd(x, w1, c31);
-            c32 = Vector256.FusedMultiplyAdd(x, w2, c32);
-        }
-        Finish(a0, b0, b1, b2, p, k, alpha, beta, c, Vector256.Sum(c00), Vector256.Sum(c01), Vector256.Sum(c02));
-        Finish(a1, b0, b1, b2, p, k, alpha, beta, c + ldc, Vector256.Sum(c10), Vector256.Sum(c11), Vector256.Sum(c12));
-        Finish(a2, b0, b1, b2, p, k, alpha, beta, c + (2 * ldc), Vector256.Sum(c20), Vector256.Sum(c21), Vector256.Sum(c22));
-        Finish(a3, b0, b1, b2, p, k, alpha, beta, c + (3 * ldc), Vector256.Sum(c30), Vector256.Sum(c31), Vector256.Sum(c32));
-    }
-
-    private static void Tile1x3(float* a, float* b, int ldb, int k, float alpha, float beta, float* c, float* f0, float* f1, float* f2)
-    {
-        Vector256<float> c0 = default, c1 = default, c2 = default;
-        float* b0 = b, b1 = b + ldb, b2 = b1 + ldb;
-        var p = 0;
-        for (; p + Width <= k; p += Width)
-        {
-            if ((p & 15) == 0)
-            {
-                Prefetch(f0, p);
-                Prefetch(f1, p);
-                Prefetch(f2, p);
-            }
-            var x = Vector256.Load(a + p);
-            c0 = Vector256.FusedMultiplyAdd(x, Vector256.Load(b0 + p), c0);
-            c1 = Vector256.FusedMultiplyAdd(x, Vector256.Load(b1 + p), c1);
-            c2 = Vector256.FusedMultiplyAdd(x, Vector256.Load(b2 + p), c2);
-        }
-        Finish(a, b0, b1, b2, p, k, alpha, beta, c, Vector256.Sum(c0), Vector256.Sum(c1), Vector256.Sum(c2));
-    }
-
-    private static void Tile4x3Wide(float* a, int lda, float* b, int ldb, int k, float alpha, float beta, float* c, int ldc, float* f0, float* f1, float* f2)
-    {
-        Vector512<float> c00 = default, c01 = default, c02 = default, c10 = default, c11 = default, c12 = default;
-        Vector512<float> c20 = default, c21 = default, c22 = default, c30 = default, c31 = default, c32 = default;
-        float* b0 = b, b1 = b + ldb, b2 = b1 + ldb;
-        float* a0 = a, a1 = a + lda, a2 = a1 + lda, a3 = a2 + lda;
-        var p = 0;
-        for (; p + WideWidth <= k; p += WideWidth)
+        for (; p + TL.Count <= k; p += TL.Count)
         {
             Prefetch(f0, p);
             Prefetch(f1, p);
             Prefetch(f2, p);
-            var w0 = Vector512.Load(b0 + p);
-            var w1 = Vector512.Load(b1 + p);
-            var w2 = Vector512.Load(b2 + p);
-            var x = Vector512.Load(a0 + p);
-            c00 = Vector512.FusedMultiplyAdd(x, w0, c00);
-            c01 = Vector512.FusedMultiplyAdd(x, w1, c01);
-            c02 = Vector512.FusedMultiplyAdd(x, w2, c02);
-            x = Vector512.Load(a1 + p);
-            c10 = Vector512.FusedMultiplyAdd(x, w0, c10);
-            c11 = Vector512.FusedMultiplyAdd(x, w1, c11);
-            c12 = Vector512.FusedMultiplyAdd(x, w2, c12);
-            x = Vector512.Load(a2 + p);
-            c20 = Vector512.FusedMultiplyAdd(x, w0, c20);
-            c21 = Vector512.FusedMultiplyAdd(x, w1, c21);
-            c22 = Vector512.FusedMultiplyAdd(x, w2, c22);
-            x = Vector512.Load(a3 + p);
-            c30 = Vector512.FusedMultiplyAdd(x, w0, c30);
-            c31 = Vector512.FusedMultiplyAdd(x, w1, c31);
-            c32 = Vector512.FusedMultiplyAdd(x, w2, c32);
+            var w0 = TL.Load(b0 + p);
+            var w1 = TL.Load(b1 + p);
+            var w2 = TL.Load(b2 + p);
+            var x = TL.Load(a0 + p);
+            c00 = TL.Fma(x, w0, c00);
+            c01 = TL.Fma(x, w1, c01);
+            c02 = TL.Fma(x, w2, c02);
+            x = TL.Load(a1 + p);
+            c10 = TL.Fma(x, w0, c10);
+            c11 = TL.Fma(x, w1, c11);
+            c12 = TL.Fma(x, w2, c12);
+            x = TL.Load(a2 + p);
+            c20 = TL.Fma(x, w0, c20);
+            c21 = TL.Fma(x, w1, c21);
+            c22 = TL.Fma(x, w2, c22);
+            x = TL.Load(a3 + p);
+            c30 = TL.Fma(x, w0, c30);
+            c31 = TL.Fma(x, w1, c31);
+            c32 = TL.Fma(x, w2, c32);
         }
-        Finish(a0, b0, b1, b2, p, k, alpha, beta, c, Vector512.Sum(c00), Vector512.Sum(c01), Vector512.Sum(c02));
-        Finish(a1, b0, b1, b2, p, k, alpha, beta, c + ldc, Vector512.Sum(c10), Vector512.Sum(c11), Vector512.Sum(c12));
-        Finish(a2, b0, b1, b2, p, k, alpha, beta, c + (2 * ldc), Vector512.Sum(c20), Vector512.Sum(c21), Vector512.Sum(c22));
-        Finish(a3, b0, b1, b2, p, k, alpha, beta, c + (3 * ldc), Vector512.Sum(c30), Vector512.Sum(c31), Vector512.Sum(c32));
+        Finish(a0, b0, b1, b2, p, k, alpha, beta, c, TL.Sum(c00), TL.Sum(c01), TL.Sum(c02));
+        Finish(a1, b0, b1, b2, p, k, alpha, beta, c + ldc, TL.Sum(c10), TL.Sum(c11), TL.Sum(c12));
+        Finish(a2, b0, b1, b2, p, k, alpha, beta, c + (2 * ldc), TL.Sum(c20), TL.Sum(c21), TL.Sum(c22));
+        Finish(a3, b0, b1, b2, p, k, alpha, beta, c + (3 * ldc), TL.Sum(c30), TL.Sum(c31), TL.Sum(c32));
     }
 
-    private static void Tile1x3Wide(float* a, float* b, int ldb, int k, float alpha, float beta, float* c, float* f0, float* f1, float* f2)
+    private static void Tile1x3<TL, TV>(float* a, float* b, int ldb, int k, float alpha, float beta, float* c, float* f0, float* f1, float* f2)
+        where TL : struct, ILanes<TV>
+        where TV : struct
     {
-        Vector512<float> c0 = default, c1 = default, c2 = default;
+        TV c0 = default, c1 = default, c2 = default;
         float* b0 = b, b1 = b + ldb, b2 = b1 + ldb;
         var p = 0;
-        for (; p + WideWidth <= k; p += WideWidth)
+        for (; p + TL.Count <= k; p += TL.Count)
         {
             Prefetch(f0, p);
             Prefetch(f1, p);
             Prefetch(f2, p);
-            var x = Vector512.Load(a + p);
-            c0 = Vector512.FusedMultiplyAdd(x, Vector512.Load(b0 + p), c0);
-            c1 = Vector512.FusedMultiplyAdd(x, Vector512.Load(b1 + p), c1);
-            c2 = Vector512.FusedMultiplyAdd(x, Vector512.Load(b2 + p), c2);
+            var x = TL.Load(a + p);
+            c0 = TL.Fma(x, TL.Load(b0 + p), c0);
+            c1 = TL.Fma(x, TL.Load(b1 + p), c1);
+            c2 = TL.Fma(x, TL.Load(b2 + p), c2);
         }
-        Finish(a, b0, b1, b2, p, k, alpha, beta, c, Vector512.Sum(c0), Vector512.Sum(c1), Vector512.Sum(c2));
+        Finish(a, b0, b1, b2, p, k, alpha, beta, c, TL.Sum(c0), TL.Sum(c1), TL.Sum(c2));
     }
 
-    /// <summary>One output row of a tile: horizontal sums, the k % 8 tail, then alpha and beta.</summary>
+    /// <summary>One output row of a tile: the tail beyond the last full vector, then alpha and beta.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Finish(float* a, float* b0, float* b1, float* b2, int p, int k, float alpha, float beta, float* c,
         float s0, float s1, float s2)
@@ -343,27 +285,17 @@ internal static unsafe class SkinnyGemm
     }
 
     /// <summary>A single output, with exactly the arithmetic of a tile's.</summary>
-    private static float Dot(float* a, float* b, int k)
+    private static float Dot<TL, TV>(float* a, float* b, int k)
+        where TL : struct, ILanes<TV>
+        where TV : struct
     {
-        var s = Vector256<float>.Zero;
+        TV s = default;
         var p = 0;
-        for (; p + Width <= k; p += Width)
+        for (; p + TL.Count <= k; p += TL.Count)
         {
-            s = Vector256.FusedMultiplyAdd(Vector256.Load(a + p), Vector256.Load(b + p), s);
+            s = TL.Fma(TL.Load(a + p), TL.Load(b + p), s);
         }
-        return Tail(a, b, p, k, Vector256.Sum(s));
-    }
-
-    /// <summary>The 512-bit form of <see cref="Dot"/>.</summary>
-    private static float DotWide(float* a, float* b, int k)
-    {
-        var s = Vector512<float>.Zero;
-        var p = 0;
-        for (; p + WideWidth <= k; p += WideWidth)
-        {
-            s = Vector512.FusedMultiplyAdd(Vector512.Load(a + p), Vector512.Load(b + p), s);
-        }
-        return Tail(a, b, p, k, Vector512.Sum(s));
+        return Tail(a, b, p, k, TL.Sum(s));
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -378,4 +310,47 @@ internal static unsafe class SkinnyGemm
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static float Store(float alpha, float dot, float beta, float old) => beta == 0f ? alpha * dot : (alpha * dot) + (beta * old);
+}
+
+/// <summary>The vector operations the decode tiles need, for one vector width; the JIT specializes the tiles per width.</summary>
+internal unsafe interface ILanes<TV>
+    where TV : struct
+{
+    static abstract int Count { get; }
+
+    static abstract TV Load(float* p);
+
+    static abstract TV Fma(TV a, TV b, TV c);
+
+    static abstract float Sum(TV v);
+}
+
+/// <summary>Eight float lanes (AVX).</summary>
+internal readonly unsafe struct Lanes256 : ILanes<Vector256<float>>
+{
+    public static int Count => Vector256<float>.Count;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Load(float* p) => Vector256.Load(p);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Fma(Vector256<float> a, Vector256<float> b, Vector256<float> c) => Vector256.FusedMultiplyAdd(a, b, c);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Sum(Vector256<float> v) => Vector256.Sum(v);
+}
+
+/// <summary>Sixteen float lanes (AVX-512).</summary>
+internal readonly unsafe struct Lanes512 : ILanes<Vector512<float>>
+{
+    public static int Count => Vector512<float>.Count;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Load(float* p) => Vector512.Load(p);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Fma(Vector512<float> a, Vector512<float> b, Vector512<float> c) => Vector512.FusedMultiplyAdd(a, b, c);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Sum(Vector512<float> v) => Vector512.Sum(v);
 }
