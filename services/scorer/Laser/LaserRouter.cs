@@ -55,19 +55,25 @@ public sealed class LaserRouter
             return new ArmChoice(0, _arms[0], [], []);
         }
         var key = _options.BanditPerTask && !string.IsNullOrEmpty(task) ? LaserKeys.Bandit(experiment, task) : LaserKeys.Bandit(experiment);
-        // The pull counts tell whether the cached bandit is current; only when it is not do the d² statistics of
-        // every arm travel from the store.
+        // The pull counts tell whether the cached bandit is current; when it is not, only the arms whose counts moved
+        // travel from the store (each arm's d² statistics), or every arm when there is no cached bandit to build on.
         var pulls = await _state.GetBanditPullsAsync(key, _arms.Count, cancellationToken).ConfigureAwait(false);
         var bandit = Cached(key, Signature(context.Length, pulls));
         if (bandit is null)
         {
-            var snapshot = await _state.GetBanditAsync(key, cancellationToken).ConfigureAwait(false);
+            var previous = Previous(key, context.Length);
+            var changed = previous is null || pulls is null
+                ? null
+                : Enumerable.Range(0, _arms.Count).Where(k => pulls[k] != previous.State.Counts[k]).ToArray();
+            var snapshot = changed is null
+                ? await _state.GetBanditAsync(key, cancellationToken).ConfigureAwait(false)
+                : await _state.GetBanditArmsAsync(key, changed, cancellationToken).ConfigureAwait(false);
             if (snapshot is not null && snapshot.Dimension != context.Length)
             {
                 throw new PermanentRecordException(
                     $"prompt embedding has width {context.Length} but bandit '{key}' was trained on width {snapshot.Dimension}; a model change needs a new experiment name");
             }
-            bandit = BanditFor(key, context.Length, snapshot);
+            bandit = changed is null ? BanditFor(key, context.Length, snapshot) : Successor(key, previous!, changed, snapshot);
         }
         var choice = bandit.Score(context.Select(v => (double)v).ToArray());
         var pull = new PendingPull(key, choice.Arm, _arms[choice.Arm], choice.Context);
@@ -76,10 +82,7 @@ public sealed class LaserRouter
         return new ArmChoice(choice.Arm, _arms[choice.Arm], choice.Ucb, choice.Context);
     }
 
-    /// <summary>
-    /// LinUCB over the snapshot, rebuilt only when the shared statistics changed, and then without inverting arms
-    /// that gained only a few pulls (see <see cref="Matrices.UpdateInverse"/>).
-    /// </summary>
+    /// <summary>LinUCB over a whole snapshot (no cached bandit of this dimension to build on): every arm is inverted.</summary>
     private LinUcbBandit BanditFor(string key, int dimension, BanditSnapshot? snapshot)
     {
         var signature = Signature(dimension, snapshot is null ? null : PullsOf(snapshot));
@@ -94,13 +97,8 @@ public sealed class LaserRouter
                 .ToDictionary(a => a.Key, a => new ArmSums(a.Value.A, a.Value.B, a.Value.Pulls))
                 ?? new Dictionary<int, ArmSums>();
             var options = new LinUcbOptions { Arms = _arms.Count, Dimension = dimension, Alpha = _options.BanditAlpha };
-            var previous = _cache.TryGetValue(key, out var old) && old.Bandit.Options.Dimension == dimension ? old : default;
-            var state = BanditState.FromSums(_arms.Count, dimension, sums);
-            var updated = new int[_arms.Count];
-            // One feedback changes one arm by x·xᵀ: arms whose A is unchanged keep their inverse, arms that gained a
-            // few pulls get a low-rank update of it (O(d²) per pull), the rest are inverted (O(d³)).
-            var bandit = new LinUcbBandit(options, state, arm => KnownInverse(previous.Bandit, previous.Updated, state, arm, dimension, updated));
-            _cache[key] = (signature, bandit, updated);
+            var bandit = new LinUcbBandit(options, BanditState.FromSums(_arms.Count, dimension, sums));
+            _cache[key] = (signature, bandit, new int[_arms.Count]);
             return bandit;
         }
     }
@@ -112,6 +110,77 @@ public sealed class LaserRouter
         {
             return _cache.TryGetValue(key, out var cached) && cached.Signature == signature ? cached.Bandit : null;
         }
+    }
+
+    /// <summary>The cached bandit for <paramref name="key"/> when it has <paramref name="dimension"/>, whatever its statistics.</summary>
+    private LinUcbBandit? Previous(string key, int dimension)
+    {
+        lock (_gate)
+        {
+            return _cache.TryGetValue(key, out var cached) && cached.Bandit.Options.Dimension == dimension ? cached.Bandit : null;
+        }
+    }
+
+    /// <summary>
+    /// The cached bandit brought up to date with the statistics of the arms whose pull counts moved
+    /// (<paramref name="changed"/>, as read in <paramref name="snapshot"/>). The other arms' A, b and A⁻¹ are shared with
+    /// the previous bandit, not copied: the router's bandits are only scored, never updated in place. One feedback
+    /// changes one arm by x·xᵀ, so an arm that gained a few pulls gets a low-rank update of its inverse (O(d²) per
+    /// pull, see <see cref="Matrices.UpdateInverse"/>); the rest are inverted (O(d³)).
+    /// </summary>
+    private LinUcbBandit Successor(string key, LinUcbBandit previous, int[] changed, BanditSnapshot? snapshot)
+    {
+        var old = previous.State;
+        var d = old.Dimension;
+        var a = (double[][])old.A.Clone();
+        var b = (double[][])old.B.Clone();
+        var counts = (long[])old.Counts.Clone();
+        foreach (var arm in changed)
+        {
+            if (snapshot is not null && snapshot.Arms.TryGetValue(arm, out var stored))
+            {
+                // The fetched sums are this router's own copy: A = I + Σxxᵀ in place.
+                for (var i = 0; i < d; i++)
+                {
+                    stored.A[(i * d) + i] += 1.0;
+                }
+                a[arm] = stored.A;
+                b[arm] = stored.B;
+                counts[arm] = stored.Pulls;
+            }
+            else
+            {
+                // Gone from the store (reset): back to the prior.
+                var fresh = BanditState.Create(1, d);
+                a[arm] = fresh.A[0];
+                b[arm] = fresh.B[0];
+                counts[arm] = 0;
+            }
+        }
+        var state = new BanditState(old.Arms, d, a, b, counts, []);
+        var signature = Signature(d, counts);
+        lock (_gate)
+        {
+            if (_cache.TryGetValue(key, out var cached) && cached.Signature == signature)
+            {
+                return cached.Bandit;
+            }
+            var previousUpdates = _cache.TryGetValue(key, out var entry) && ReferenceEquals(entry.Bandit, previous) ? entry.Updated : null;
+            var updated = new int[old.Arms];
+            var bandit = new LinUcbBandit(previous.Options, state, arm =>
+                ReferenceEquals(a[arm], old.A[arm])
+                    ? Shared(previous, previousUpdates, arm, updated)
+                    : KnownInverse(previous, previousUpdates, state, arm, d, updated));
+            _cache[key] = (signature, bandit, updated);
+            return bandit;
+        }
+    }
+
+    private static double[] Shared(LinUcbBandit previous, int[]? previousUpdates, int arm, int[] updated)
+    {
+        // Without the previous bandit's count of in-place updates, the next change of this arm inverts in full.
+        updated[arm] = previousUpdates?[arm] ?? (FullInversionEvery - 1);
+        return previous.SharedInverse(arm);
     }
 
     // Every update adds pulls, so per-arm pull counts identify a snapshot's content.
@@ -131,9 +200,9 @@ public sealed class LaserRouter
         return pulls;
     }
 
-    private static double[]? KnownInverse(LinUcbBandit? previous, int[]? previousUpdates, BanditState state, int arm, int dimension, int[] updated)
+    private static double[]? KnownInverse(LinUcbBandit previous, int[]? previousUpdates, BanditState state, int arm, int dimension, int[] updated)
     {
-        if (previous is null || previousUpdates is null || arm >= previous.State.Arms)
+        if (previousUpdates is null || arm >= previous.State.Arms)
         {
             return null;
         }

@@ -1,3 +1,5 @@
+using System.Numerics.Tensors;
+
 namespace AlignStream.Alignment.Bandit;
 
 /// <summary>
@@ -18,10 +20,7 @@ public sealed record BanditUpdate(int Arm, double[] Context, double RawReward, d
         var delta = new double[d * d];
         for (var i = 0; i < d; i++)
         {
-            for (var j = 0; j < d; j++)
-            {
-                delta[(i * d) + j] = Context[i] * Context[j];
-            }
+            TensorPrimitives.Multiply(Context, Context[i], delta.AsSpan(i * d, d));
         }
         return delta;
     }

@@ -57,6 +57,13 @@ public sealed class LinUcbBandit
     /// <summary>A_k⁻¹ as maintained by Sherman–Morrison, row-major [d, d] (read-only view for tests and diagnostics).</summary>
     public ReadOnlySpan<double> InverseOf(int arm) => _inverse[arm];
 
+    /// <summary>
+    /// A_k⁻¹'s own array, not a copy: for a read-only successor built over a state that shares arm k's A (and b) with
+    /// this bandit, which then need not invert or copy it. Once shared, neither bandit may be updated
+    /// (<see cref="Apply"/>, <see cref="Feedback"/> and <see cref="Observe"/> change it in place).
+    /// </summary>
+    public double[] SharedInverse(int arm) => _inverse[arm];
+
     /// <summary>Selections still waiting for feedback.</summary>
     public IReadOnlyCollection<PendingSelection> Pending => _pending.Values;
 

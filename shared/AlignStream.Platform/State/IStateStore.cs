@@ -28,6 +28,12 @@ public interface IStateStore
     /// </summary>
     Task<long[]?> GetBanditPullsAsync(string bandit, int arms, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// A consistent snapshot of the listed <paramref name="arms"/> only (those never updated are absent), or null if the
+    /// bandit has no updates: a reader whose copy is behind on one arm fetches that arm's d² statistics, not every arm's.
+    /// </summary>
+    Task<BanditSnapshot?> GetBanditArmsAsync(string bandit, IReadOnlyList<int> arms, CancellationToken cancellationToken = default);
+
     /// <summary>Marks <paramref name="id"/> live for <paramref name="ttl"/> from now, with optional details.</summary>
     Task BeatAsync(string id, TimeSpan ttl, string details = "", CancellationToken cancellationToken = default);
 

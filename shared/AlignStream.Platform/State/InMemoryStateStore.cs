@@ -100,6 +100,30 @@ public sealed class InMemoryStateStore : IStateStore
     }
 
     /// <inheritdoc />
+    public Task<BanditSnapshot?> GetBanditArmsAsync(string bandit, IReadOnlyList<int> arms, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(bandit);
+        ArgumentNullException.ThrowIfNull(arms);
+        lock (_gate)
+        {
+            if (!_bandits.TryGetValue(_keys.Bandit(bandit), out var b))
+            {
+                return Task.FromResult<BanditSnapshot?>(null);
+            }
+            var selected = new Dictionary<int, BanditArmStatistics>();
+            foreach (var k in arms.Distinct())
+            {
+                ArgumentOutOfRangeException.ThrowIfNegative(k, nameof(arms));
+                if (b.Arms.TryGetValue(k, out var arm))
+                {
+                    selected[k] = new BanditArmStatistics((double[])arm.A.Clone(), (double[])arm.B.Clone(), arm.Pulls);
+                }
+            }
+            return Task.FromResult<BanditSnapshot?>(new BanditSnapshot(b.Dimension, selected));
+        }
+    }
+
+    /// <inheritdoc />
     public Task<long[]?> GetBanditPullsAsync(string bandit, int arms, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(bandit);

@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Diagnostics;
 using System.Globalization;
+using System.Runtime.InteropServices;
 using AlignStream.Platform.Metrics;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
@@ -100,6 +101,46 @@ public sealed class RedisStateStore : IStateStore
             }
 
             return (BanditSnapshot?)new BanditSnapshot(d, arms);
+        });
+    }
+
+    /// <inheritdoc />
+    public Task<BanditSnapshot?> GetBanditArmsAsync(string bandit, IReadOnlyList<int> arms, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(bandit);
+        ArgumentNullException.ThrowIfNull(arms);
+        var wanted = arms.Distinct().ToArray();
+        foreach (var k in wanted)
+        {
+            ArgumentOutOfRangeException.ThrowIfNegative(k, nameof(arms));
+        }
+        return Timed("get_bandit_arms", async () =>
+        {
+            // One HMGET of the dimension and each wanted arm's three fields: consistent, like HGETALL, but only these arms travel.
+            var fields = new RedisValue[1 + (3 * wanted.Length)];
+            fields[0] = "d";
+            for (var i = 0; i < wanted.Length; i++)
+            {
+                var k = wanted[i].ToString(CultureInfo.InvariantCulture);
+                fields[1 + (3 * i)] = "n:" + k;
+                fields[2 + (3 * i)] = "a:" + k;
+                fields[3 + (3 * i)] = "b:" + k;
+            }
+            var values = await Db.HashGetAsync(_keys.Bandit(bandit), fields).ConfigureAwait(false);
+            if (values[0].IsNull)
+            {
+                return null;
+            }
+            var d = (int)values[0];
+            var selected = new Dictionary<int, BanditArmStatistics>();
+            for (var i = 0; i < wanted.Length; i++)
+            {
+                if (!values[1 + (3 * i)].IsNull)
+                {
+                    selected[wanted[i]] = new BanditArmStatistics(Unpack(values[2 + (3 * i)], d * d), Unpack(values[3 + (3 * i)], d), (long)values[1 + (3 * i)]);
+                }
+            }
+            return (BanditSnapshot?)new BanditSnapshot(d, selected);
         });
     }
 
@@ -266,6 +307,11 @@ public sealed class RedisStateStore : IStateStore
 
     private static byte[] Pack(double[] values)
     {
+        if (BitConverter.IsLittleEndian)
+        {
+            // The stored form is little-endian doubles: on such a host it is the array's own bytes.
+            return MemoryMarshal.AsBytes(values.AsSpan()).ToArray();
+        }
         var bytes = new byte[values.Length * sizeof(double)];
         for (var i = 0; i < values.Length; i++)
         {
@@ -277,16 +323,21 @@ public sealed class RedisStateStore : IStateStore
 
     private static double[] Unpack(RedisValue packed, int count)
     {
-        var bytes = (byte[])packed!;
+        ReadOnlySpan<byte> bytes = (byte[]?)packed;
         if (bytes.Length != count * sizeof(double))
         {
             throw new InvalidDataException($"Bandit field holds {bytes.Length} bytes; expected {count} doubles.");
         }
 
         var values = new double[count];
+        if (BitConverter.IsLittleEndian)
+        {
+            bytes.CopyTo(MemoryMarshal.AsBytes(values.AsSpan()));
+            return values;
+        }
         for (var i = 0; i < count; i++)
         {
-            values[i] = BinaryPrimitives.ReadDoubleLittleEndian(bytes.AsSpan(i * sizeof(double)));
+            values[i] = BinaryPrimitives.ReadDoubleLittleEndian(bytes.Slice(i * sizeof(double)));
         }
 
         return values;

@@ -75,6 +75,36 @@ public abstract class StateStoreContractTests : IDisposable
     }
 
     [Fact]
+    public async Task Bandit_arms_read_returns_only_the_listed_arms_as_copies()
+    {
+        Assert.Null(await Store.GetBanditArmsAsync("some", [0, 1]));
+        await Store.UpdateBanditAsync("some", new BanditUpdate(0, [1, 2, 2, 4], [0.5, 1]));
+        await Store.UpdateBanditAsync("some", new BanditUpdate(2, [0.0625, 0, 0, 0], [-0.5, 0], Pulls: 3));
+        await Store.UpdateBanditAsync("some", new BanditUpdate(2, [1, 0, 0, 0], [1, 0]));
+
+        // Arm 1 was never updated and arm 7 does not exist: both absent; a repeated arm is read once.
+        var part = await Store.GetBanditArmsAsync("some", [2, 1, 7, 2]);
+        Assert.NotNull(part);
+        Assert.Equal(2, part.Dimension);
+        Assert.Equal([2], part.Arms.Keys);
+        Assert.Equal([1.0625, 0, 0, 0], part.Arms[2].A);
+        Assert.Equal([0.5, 0], part.Arms[2].B);
+        Assert.Equal(4, part.Arms[2].Pulls);
+
+        // The same statistics as the whole snapshot holds for that arm, and no others.
+        var whole = await Store.GetBanditAsync("some");
+        var zero = await Store.GetBanditArmsAsync("some", [0]);
+        Assert.Equal(whole!.Arms[0].A, zero!.Arms[0].A);
+        Assert.Equal(whole.Arms[0].B, zero.Arms[0].B);
+        Assert.Equal(whole.Arms[0].Pulls, zero.Arms[0].Pulls);
+        Assert.Empty((await Store.GetBanditArmsAsync("some", []))!.Arms);
+
+        zero.Arms[0].A[0] = 99;
+        Assert.Equal(1.0, (await Store.GetBanditArmsAsync("some", [0]))!.Arms[0].A[0]);
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => Store.GetBanditArmsAsync("some", [-1]));
+    }
+
+    [Fact]
     public async Task Bandit_statistics_larger_than_one_script_chunk_add_exactly()
     {
         // d = 12: A holds 144 doubles, more than the 128 the Redis script handles per struct call.

@@ -153,26 +153,43 @@ public sealed class SharedBanditTests : IDisposable
     }
 
     [Fact]
-    public async Task The_full_statistics_are_fetched_only_when_the_pull_counts_changed()
+    public async Task Statistics_are_fetched_only_when_the_pull_counts_changed_and_then_only_for_the_changed_arm()
     {
         var counting = DispatchProxy.Create<IStateStore, CountingStore>();
-        ((CountingStore)(object)counting).Inner = _store;
-        var options = Microsoft.Extensions.Options.Options.Create(new ScorerOptions { RewardModels = "afinn,arith", BanditAlpha = 0.1 });
+        var store = (CountingStore)(object)counting;
+        store.Inner = _store;
+        var options = Microsoft.Extensions.Options.Options.Create(new ScorerOptions { RewardModels = "afinn,arith,length", BanditAlpha = 0.1 });
         var router = new LaserRouter(counting, options);
         var (_, applier) = Replica();
-        int Fetches() => ((CountingStore)(object)counting).Calls.GetValueOrDefault(nameof(IStateStore.GetBanditAsync));
+        int Calls(string name) => store.Calls.GetValueOrDefault(name);
 
         var first = await router.ChooseAsync("", "f1", [1f, 0f], CancellationToken.None);
-        Assert.Equal(1, Fetches());
+        Assert.Equal(1, Calls(nameof(IStateStore.GetBanditAsync)));
         await router.ChooseAsync("", "f2", [0f, 1f], CancellationToken.None);
         await router.ChooseAsync("", "f3", [0.6f, 0.8f], CancellationToken.None);
-        Assert.Equal(1, Fetches());
+        Assert.Equal(1, Calls(nameof(IStateStore.GetBanditAsync)));
+        Assert.Equal(0, Calls(nameof(IStateStore.GetBanditArmsAsync)));
+
+        // One feedback moves one arm: the cached router reads that arm's statistics, not the whole bandit.
         await applier.ApplyAsync(new BanditFeedback("f1", first.Arm, [], -0.4), CancellationToken.None);
         await router.ChooseAsync("", "f4", [1f, 0f], CancellationToken.None);
-        Assert.Equal(2, Fetches());
+        Assert.Equal(1, Calls(nameof(IStateStore.GetBanditAsync)));
+        Assert.Equal(1, Calls(nameof(IStateStore.GetBanditArmsAsync)));
+        Assert.Equal([first.Arm], (IReadOnlyList<int>)store.LastArgs[nameof(IStateStore.GetBanditArmsAsync)][1]!);
         await router.ChooseAsync("", "f5", [1f, 0f], CancellationToken.None);
-        Assert.Equal(2, Fetches());
-        Assert.Equal(5, ((CountingStore)(object)counting).Calls[nameof(IStateStore.GetBanditPullsAsync)]);
+        Assert.Equal(1, Calls(nameof(IStateStore.GetBanditArmsAsync)));
+        Assert.Equal(5, Calls(nameof(IStateStore.GetBanditPullsAsync)));
+
+        // Two arms moved (one of them twice): both, and only they, are read.
+        var g1 = await router.ChooseAsync("", "g1", [0f, 1f], CancellationToken.None);
+        await applier.ApplyAsync(new BanditFeedback("g1", g1.Arm, [], -0.2), CancellationToken.None);
+        var other = (g1.Arm + 1) % 3;
+        await applier.ApplyAsync(new BanditFeedback("g2", other, [0.6f, 0.8f], -0.3), CancellationToken.None);
+        await applier.ApplyAsync(new BanditFeedback("g3", other, [0.8f, 0.6f], -0.1), CancellationToken.None);
+        await router.ChooseAsync("", "g4", [1f, 0f], CancellationToken.None);
+        Assert.Equal(2, Calls(nameof(IStateStore.GetBanditArmsAsync)));
+        Assert.Equal(new[] { g1.Arm, other }.Order(), ((IReadOnlyList<int>)store.LastArgs[nameof(IStateStore.GetBanditArmsAsync)][1]!).Order());
+        Assert.Equal(1, Calls(nameof(IStateStore.GetBanditAsync)));
     }
 
     /// <summary>Counts calls by method name and forwards them to the real store.</summary>
@@ -182,10 +199,13 @@ public sealed class SharedBanditTests : IDisposable
 
         public Dictionary<string, int> Calls { get; } = [];
 
+        public Dictionary<string, object?[]> LastArgs { get; } = [];
+
         protected override object? Invoke(MethodInfo? targetMethod, object?[]? args)
         {
             ArgumentNullException.ThrowIfNull(targetMethod);
             Calls[targetMethod.Name] = Calls.GetValueOrDefault(targetMethod.Name) + 1;
+            LastArgs[targetMethod.Name] = args ?? [];
             return targetMethod.Invoke(Inner, args);
         }
     }
