@@ -104,8 +104,14 @@ public sealed class CheckpointStore
         return latest;
     }
 
-    /// <summary>Writes a checkpoint of <paramref name="trainer"/> with <paramref name="state"/> atomically; returns its folder.</summary>
-    public string Save(PolicyTrainer trainer, ITokenizer tokenizer, TrainerCheckpointState state, IReadOnlyList<LedgerEntry> segment)
+    /// <summary>
+    /// Writes a checkpoint of <paramref name="trainer"/> with <paramref name="state"/> atomically; returns its folder.
+    /// <paramref name="referenceAsIn"/> names an earlier checkpoint whose reference is the trainer's current one (the
+    /// reference has not changed since): its files are hard-linked instead of written again, which is most
+    /// checkpoints under a per-window refresh. Where that checkpoint has no reference or links are not possible, the
+    /// reference is written.
+    /// </summary>
+    public string Save(PolicyTrainer trainer, ITokenizer tokenizer, TrainerCheckpointState state, IReadOnlyList<LedgerEntry> segment, string? referenceAsIn = null)
     {
         ArgumentNullException.ThrowIfNull(trainer);
         ArgumentNullException.ThrowIfNull(state);
@@ -118,7 +124,7 @@ public sealed class CheckpointStore
         try
         {
             trainer.Policy.Save(PolicyDirectory(temp), tokenizer);
-            if (state.HasReference)
+            if (state.HasReference && !(referenceAsIn is not null && LinkTree(ReferenceDirectory(referenceAsIn), ReferenceDirectory(temp))))
             {
                 trainer.Reference.Save(ReferenceDirectory(temp), tokenizer);
             }
@@ -256,6 +262,28 @@ public sealed class CheckpointStore
         using var stream = new FileStream(LedgerPath, FileMode.Append, FileAccess.Write, FileShare.Read);
         stream.Write(Encoding.UTF8.GetBytes(text.ToString()));
         stream.Flush(flushToDisk: true);
+    }
+
+    /// <summary>
+    /// Hard-links every file of <paramref name="source"/> (a weights folder, flat) into a new <paramref name="target"/>;
+    /// false, leaving no target behind, when the source is missing or incomplete or a link cannot be made.
+    /// </summary>
+    private static bool LinkTree(string source, string target)
+    {
+        if (!File.Exists(Path.Combine(source, CheckpointFolder.WeightsFileName)) || Directory.EnumerateDirectories(source).Any())
+        {
+            return false;
+        }
+        Directory.CreateDirectory(target);
+        foreach (var file in Directory.EnumerateFiles(source))
+        {
+            if (!FileSync.TryHardLink(file, Path.Combine(target, Path.GetFileName(file))))
+            {
+                Directory.Delete(target, recursive: true);
+                return false;
+            }
+        }
+        return true;
     }
 
     private static void ReadWeights(string directory, Engine.Model.LlamaModel model)

@@ -66,6 +66,11 @@ public sealed class TrainerWorker : BackgroundService
     private long _policyVersion;
     private long _policyVersionStep;
     private long _referenceVersion;
+
+    // The latest checkpoint written or resumed from, and the reference version it holds: while the reference stays at
+    // that version, the next checkpoint links its reference files instead of writing them.
+    private string? _lastCheckpoint;
+    private long _lastCheckpointReferenceVersion = -1;
     private long _referenceVersionStep;
     private long _windowStart;
     private int _pendingCount;
@@ -183,6 +188,8 @@ public sealed class TrainerWorker : BackgroundService
             _policyVersionStep = s.PolicyVersionStep;
             _referenceVersion = s.ReferenceVersion;
             _referenceVersionStep = s.ReferenceVersionStep;
+            _lastCheckpoint = latest.Directory;
+            _lastCheckpointReferenceVersion = s.ReferenceVersion;
             _windowStart = s.WindowStartVersion;
             _window.Load(s.TrainedPairIds);
             if (s.Topic == _connection.Topics.Pairs)
@@ -447,7 +454,10 @@ public sealed class TrainerWorker : BackgroundService
             HasReference = _options.ParsedReferenceRefresh != ReferenceRefresh.Fixed,
             CreatedAt = DateTimeOffset.UtcNow,
         };
-        var folder = _checkpoints!.Save(trainer, _tokenizer!, state, _segment);
+        var referenceAsIn = _lastCheckpoint is not null && _lastCheckpointReferenceVersion == _referenceVersion ? _lastCheckpoint : null;
+        var folder = _checkpoints!.Save(trainer, _tokenizer!, state, _segment, referenceAsIn);
+        _lastCheckpoint = folder;
+        _lastCheckpointReferenceVersion = _referenceVersion;
         _segment.Clear();
         _instruments.Checkpointed(reason, clock.Elapsed);
         TrainerLog.Checkpointed(_logger, folder, state.Step, reason);

@@ -105,6 +105,39 @@ public sealed class CheckpointStoreTests : IDisposable
     }
 
     [Fact]
+    public void An_unchanged_reference_is_linked_from_the_earlier_checkpoint_and_outlives_its_pruning()
+    {
+        var t = Trained(1);
+        var store = new CheckpointStore(_dir.Path, keep: 1);
+        var first = store.Save(t, ByteTokenizer.Instance, State(t), []);
+        var referenceFile = Path.Combine(CheckpointStore.ReferenceDirectory(first), "model.safetensors");
+        var stored = File.ReadAllBytes(referenceFile);
+        var original = t.Reference.Weights.Data.ToArray();
+
+        // White box: change the in-memory reference without telling the store. A linked reference keeps the earlier
+        // checkpoint's bytes; a written one would carry this change.
+        t.Reference.Weights.Data[0] += 1f;
+        var second = store.Save(t, ByteTokenizer.Instance, State(t), [], referenceAsIn: first);
+        Assert.False(Directory.Exists(first));
+        Assert.Equal(stored, File.ReadAllBytes(Path.Combine(CheckpointStore.ReferenceDirectory(second), "model.safetensors")));
+        Assert.Equal(
+            Directory.EnumerateFiles(CheckpointStore.PolicyDirectory(second)).Select(Path.GetFileName).Order(StringComparer.Ordinal),
+            Directory.EnumerateFiles(CheckpointStore.ReferenceDirectory(second)).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+        var restored = new PolicyTrainer(ToyModel.Create(), ByteTokenizer.Instance, Options());
+        CheckpointStore.Restore(restored, store.OpenLatest()!);
+        Assert.Equal(original, restored.Reference.Weights.Data);
+
+        // An earlier checkpoint without a reference (fixed refresh then) cannot lend one: the reference is written.
+        var without = store.Save(t, ByteTokenizer.Instance, State(t) with { HasReference = false }, []);
+        var third = store.Save(t, ByteTokenizer.Instance, State(t), [], referenceAsIn: without);
+        var again = new PolicyTrainer(ToyModel.Create(), ByteTokenizer.Instance, Options());
+        CheckpointStore.Restore(again, store.OpenLatest()!);
+        Assert.Equal(third, store.OpenLatest()!.Directory);
+        Assert.Equal(t.Reference.Weights.Data, again.Reference.Weights.Data);
+        Assert.NotEqual(original[0], again.Reference.Weights.Data[0]);
+    }
+
+    [Fact]
     public void Only_the_newest_checkpoints_are_kept()
     {
         var t = Trained(1);
