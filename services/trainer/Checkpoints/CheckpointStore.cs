@@ -106,12 +106,14 @@ public sealed class CheckpointStore
 
     /// <summary>
     /// Writes a checkpoint of <paramref name="trainer"/> with <paramref name="state"/> atomically; returns its folder.
-    /// <paramref name="referenceAsIn"/> names an earlier checkpoint whose reference is the trainer's current one (the
-    /// reference has not changed since): its files are hard-linked instead of written again, which is most
-    /// checkpoints under a per-window refresh. Where that checkpoint has no reference or links are not possible, the
-    /// reference is written.
+    /// The reference is hard-linked instead of written again when the caller knows it is bytes already on disk:
+    /// <paramref name="referenceIsPolicy"/> says it is a copy of the policy (a per-window refresh since the last
+    /// step), whose file this checkpoint has just written; <paramref name="referenceAsIn"/> names an earlier checkpoint
+    /// whose reference is the current one (no refresh since). Where neither applies, the source has no reference, or
+    /// links are not possible, the reference is written.
     /// </summary>
-    public string Save(PolicyTrainer trainer, ITokenizer tokenizer, TrainerCheckpointState state, IReadOnlyList<LedgerEntry> segment, string? referenceAsIn = null)
+    public string Save(PolicyTrainer trainer, ITokenizer tokenizer, TrainerCheckpointState state, IReadOnlyList<LedgerEntry> segment,
+        string? referenceAsIn = null, bool referenceIsPolicy = false)
     {
         ArgumentNullException.ThrowIfNull(trainer);
         ArgumentNullException.ThrowIfNull(state);
@@ -124,7 +126,9 @@ public sealed class CheckpointStore
         try
         {
             trainer.Policy.Save(PolicyDirectory(temp), tokenizer);
-            if (state.HasReference && !(referenceAsIn is not null && LinkTree(ReferenceDirectory(referenceAsIn), ReferenceDirectory(temp))))
+            if (state.HasReference
+                && !(referenceIsPolicy && LinkTree(PolicyDirectory(temp), ReferenceDirectory(temp)))
+                && !(referenceAsIn is not null && LinkTree(ReferenceDirectory(referenceAsIn), ReferenceDirectory(temp))))
             {
                 trainer.Reference.Save(ReferenceDirectory(temp), tokenizer);
             }

@@ -71,6 +71,10 @@ public sealed class TrainerWorker : BackgroundService
     // that version, the next checkpoint links its reference files instead of writing them.
     private string? _lastCheckpoint;
     private long _lastCheckpointReferenceVersion = -1;
+
+    // True from a per-window refresh (the reference is then a copy of the policy) until the policy trains again:
+    // a checkpoint in between links the reference to the policy file it has just written.
+    private bool _referenceIsPolicy;
     private long _referenceVersionStep;
     private long _windowStart;
     private int _pendingCount;
@@ -367,6 +371,7 @@ public sealed class TrainerWorker : BackgroundService
         var clock = Stopwatch.StartNew();
         var cpu = ThreadCpuClock.TryNow(out var started) ? started : double.NaN;
         var result = trainer.TrainStep(batch);
+        _referenceIsPolicy = false;
         if (!double.IsNaN(cpu))
         {
             _instruments.EngineCpu(ThreadCpuClock.Since(cpu));
@@ -393,6 +398,7 @@ public sealed class TrainerWorker : BackgroundService
             if (refresh == ReferenceRefresh.PerWindow && _policyVersion - _windowStart >= _options.ReferenceWindow)
             {
                 trainer.CopyPolicyToReference();
+                _referenceIsPolicy = true;
                 _referenceVersion = _policyVersion;
                 _referenceVersionStep = step;
                 _windowStart = _policyVersion;
@@ -402,6 +408,7 @@ public sealed class TrainerWorker : BackgroundService
         if (_options.ParsedReferenceRefresh == ReferenceRefresh.SoftSync && step % _options.SoftSyncEvery == 0)
         {
             trainer.SoftSyncReference(_options.SoftSyncAlpha);
+            _referenceIsPolicy = false;
             _referenceVersion++;
             _referenceVersionStep = step;
             publishReference = true;
@@ -455,7 +462,7 @@ public sealed class TrainerWorker : BackgroundService
             CreatedAt = DateTimeOffset.UtcNow,
         };
         var referenceAsIn = _lastCheckpoint is not null && _lastCheckpointReferenceVersion == _referenceVersion ? _lastCheckpoint : null;
-        var folder = _checkpoints!.Save(trainer, _tokenizer!, state, _segment, referenceAsIn);
+        var folder = _checkpoints!.Save(trainer, _tokenizer!, state, _segment, referenceAsIn, _referenceIsPolicy);
         _lastCheckpoint = folder;
         _lastCheckpointReferenceVersion = _referenceVersion;
         _segment.Clear();

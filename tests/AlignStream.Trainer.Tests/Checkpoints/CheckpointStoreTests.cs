@@ -138,6 +138,27 @@ public sealed class CheckpointStoreTests : IDisposable
     }
 
     [Fact]
+    public void A_reference_refreshed_from_the_policy_is_linked_to_the_policy_file_of_the_same_checkpoint()
+    {
+        var t = Trained(2);
+        t.CopyPolicyToReference();
+        var store = new CheckpointStore(_dir.Path, keep: 2);
+        // White box again: a reference that drifted in memory shows whether the file was linked or written.
+        t.Reference.Weights.Data[0] += 1f;
+        var folder = store.Save(t, ByteTokenizer.Instance, State(t), [], referenceIsPolicy: true);
+        Assert.Equal(
+            File.ReadAllBytes(Path.Combine(CheckpointStore.PolicyDirectory(folder), "model.safetensors")),
+            File.ReadAllBytes(Path.Combine(CheckpointStore.ReferenceDirectory(folder), "model.safetensors")));
+        var restored = new PolicyTrainer(ToyModel.Create(), ByteTokenizer.Instance, Options());
+        CheckpointStore.Restore(restored, store.OpenLatest()!);
+        Assert.Equal(t.Policy.Weights.Data, restored.Reference.Weights.Data);
+
+        // Without a reference in the state, nothing is linked or written for it.
+        var none = store.Save(t, ByteTokenizer.Instance, State(t) with { HasReference = false }, [], referenceIsPolicy: true);
+        Assert.False(Directory.Exists(CheckpointStore.ReferenceDirectory(none)));
+    }
+
+    [Fact]
     public void Only_the_newest_checkpoints_are_kept()
     {
         var t = Trained(1);
