@@ -24,6 +24,7 @@ public sealed class TrainerInstruments
     private readonly Counter<long> _checkpoints;
     private readonly Histogram<double> _checkpointDuration;
     private readonly Counter<long> _feedback;
+    private readonly Counter<long> _pruned;
     private readonly Lock _gate = new();
     private StepResult? _last;
     private long _backlog;
@@ -53,6 +54,7 @@ public sealed class TrainerInstruments
         _checkpointDuration = meter.CreateHistogram(MetricNames.Trainer.CheckpointDuration, "s", "Time to write one checkpoint.",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = DurationBuckets });
         _feedback = meter.CreateCounter<long>(MetricNames.Trainer.BanditFeedback, "{event}", "BanditFeedback events published.");
+        _pruned = meter.CreateCounter<long>(MetricNames.Trainer.WeightsPruned, "{version}", "Old versions deleted from the weight store by retention.");
         meter.CreateObservableGauge(MetricNames.Trainer.Loss, () => Last(r => r.Loss), "", "Total loss of the last step.");
         meter.CreateObservableGauge(MetricNames.Trainer.DpoLoss, () => Last(r => r.DpoLoss), "", "Mean DPO loss of the last step.");
         meter.CreateObservableGauge(MetricNames.Trainer.RewardAccuracy, () => Last(r => r.RewardAccuracy), "", "Reward accuracy of the last step.");
@@ -95,6 +97,9 @@ public sealed class TrainerInstruments
             _last = result;
         }
     }
+
+    /// <summary>Retention deleted <paramref name="count"/> old versions or staging folders from the weight store.</summary>
+    public void WeightsPruned(int count) => _pruned.Add(count);
 
     /// <summary>A checkpoint was written.</summary>
     public void Checkpointed(string reason, TimeSpan duration)

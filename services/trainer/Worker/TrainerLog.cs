@@ -37,4 +37,10 @@ internal static partial class TrainerLog
 
     [LoggerMessage(EventId = 5011, Level = LogLevel.Warning, Message = "backlog refresh failed")]
     public static partial void BacklogFailed(ILogger logger, Exception error);
+
+    [LoggerMessage(EventId = 5012, Level = LogLevel.Information, Message = "weight store retention (Weights:KeepVersions={Keep}) deleted {Count} old entries: {Names}")]
+    public static partial void Pruned(ILogger logger, int keep, int count, string names);
+
+    [LoggerMessage(EventId = 5013, Level = LogLevel.Warning, Message = "weight store retention failed; the store keeps its old versions until the next publication")]
+    public static partial void PruneFailed(ILogger logger, Exception error);
 }

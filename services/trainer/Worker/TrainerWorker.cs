@@ -436,6 +436,10 @@ public sealed class TrainerWorker : BackgroundService
             var same = policy is not null && _options.ParsedReferenceRefresh == ReferenceRefresh.PerWindow && _referenceVersion == _policyVersion ? policy : null;
             await _publisher.PublishReferenceAsync(CheckpointStore.ReferenceDirectory(checkpoint), _referenceVersion, step, ct, same).ConfigureAwait(false);
         }
+        if (publish || publishReference)
+        {
+            await _publisher.PruneAsync(ct).ConfigureAwait(false);
+        }
     }
 
     private string Checkpoint(string reason)

@@ -4,6 +4,7 @@ using AlignStream.Platform.Weights;
 using AlignStream.Trainer.Metrics;
 using MassTransit;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace AlignStream.Trainer.Worker;
 
@@ -13,8 +14,11 @@ namespace AlignStream.Trainer.Worker;
 /// until it succeeds or the trainer stops; a version left half-published is finished on the next start.
 /// </summary>
 public sealed class VersionPublisher(
-    WeightStoreDirectory store, IStateStore state, IServiceProvider services, TrainerInstruments instruments, ILogger<VersionPublisher> logger)
+    WeightStoreDirectory store, IStateStore state, IServiceProvider services, TrainerInstruments instruments, ILogger<VersionPublisher> logger,
+    IOptions<WeightsOptions>? weights = null)
 {
+    private readonly int _keepVersions = weights?.Value.KeepVersions ?? 0;
+
     private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(5);
 
     /// <summary>Publishes the policy folder as <paramref name="version"/>.</summary>
@@ -52,6 +56,35 @@ public sealed class VersionPublisher(
             instruments.ReferencePublished(version);
             return manifest;
         }, cancellationToken);
+
+    /// <summary>
+    /// Applies Weights:KeepVersions to the store after a publication: versions beyond the newest kept are deleted,
+    /// except the ones the current policy and reference manifests point at. Best effort: a failure is logged and the
+    /// next publication tries again.
+    /// </summary>
+    public async Task PruneAsync(CancellationToken cancellationToken)
+    {
+        if (_keepVersions == 0)
+        {
+            return;
+        }
+        try
+        {
+            var policy = await state.GetManifestAsync(ManifestKind.Policy, cancellationToken).ConfigureAwait(false);
+            var reference = await state.GetManifestAsync(ManifestKind.Reference, cancellationToken).ConfigureAwait(false);
+            var inUse = new[] { policy?.Uri, reference?.Uri }.OfType<string>().ToArray();
+            var removed = store.Prune(_keepVersions, inUse);
+            if (removed.Count > 0)
+            {
+                instruments.WeightsPruned(removed.Count);
+                TrainerLog.Pruned(logger, _keepVersions, removed.Count, string.Join(", ", removed));
+            }
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or StackExchange.Redis.RedisException or TimeoutException)
+        {
+            TrainerLog.PruneFailed(logger, ex);
+        }
+    }
 
     private async Task<WeightsManifest> RetryAsync(string kind, long version, Func<CancellationToken, Task<WeightsManifest>> publish, CancellationToken cancellationToken)
     {

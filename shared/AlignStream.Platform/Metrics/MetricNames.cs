@@ -249,6 +249,9 @@ public static class MetricNames
 
         /// <summary>Counter of BanditFeedback events published.</summary>
         public const string BanditFeedback = "align_trainer_bandit_feedback";
+
+        /// <summary>Counter of old versions (and abandoned staging folders) deleted from the weight store by retention.</summary>
+        public const string WeightsPruned = "align_trainer_weights_pruned";
     }
 
     // ---- end of Trainer section ----

@@ -14,6 +14,12 @@ public sealed class WeightStoreDirectory
     public const string UriScheme = "weights:";
     public const string WeightsFile = "model.safetensors";
 
+    /// <summary>A staging folder older than this is the leftover of a publisher that died mid-copy.</summary>
+    public static readonly TimeSpan AbandonedStagingAge = TimeSpan.FromMinutes(10);
+
+    private const string EntryPrefix = "sha256-";
+    private const string StagingPrefix = ".staging-";
+
     private static readonly string[] CheckpointFiles = ["config.json", WeightsFile, "tokenizer.json"];
     private readonly ManifestSigner _signer;
 
@@ -40,11 +46,11 @@ public sealed class WeightStoreDirectory
             throw new FileNotFoundException($"cannot publish {checkpointDirectory}: it has no {WeightsFile}", source);
         }
         var sha = await HashFileAsync(source, cancellationToken).ConfigureAwait(false);
-        var name = "sha256-" + sha;
+        var name = EntryPrefix + sha;
         var target = Path.Combine(Root, name);
         if (!Directory.Exists(target))
         {
-            var staging = Path.Combine(Root, $".staging-{name}-{Guid.NewGuid():N}");
+            var staging = Path.Combine(Root, $"{StagingPrefix}{name}-{Guid.NewGuid():N}");
             Directory.CreateDirectory(staging);
             try
             {
@@ -64,6 +70,11 @@ public sealed class WeightStoreDirectory
                 Directory.Delete(staging, recursive: true);
             }
         }
+        else
+        {
+            // Published again (the same bytes): newest for retention, see Prune.
+            Touch(target);
+        }
         var bytes = new FileInfo(Path.Combine(target, WeightsFile)).Length;
         var manifest = new WeightsManifest(version, parentVersion, step, UriScheme + name, sha, bytes, "", DateTimeOffset.UtcNow);
         return _signer.Sign(manifest);
@@ -82,6 +93,7 @@ public sealed class WeightStoreDirectory
         {
             throw new FileNotFoundException($"cannot reissue version {stored.Version} as {version}: {stored.Uri} is not in the store at {Root}");
         }
+        Touch(Path.Combine(Root, stored.Uri[UriScheme.Length..]));
         return _signer.Sign(stored with
         {
             Version = version,
@@ -90,6 +102,67 @@ public sealed class WeightStoreDirectory
             Signature = "",
             CreatedAt = DateTimeOffset.UtcNow,
         });
+    }
+
+    /// <summary>
+    /// Deletes stored versions beyond the <paramref name="keep"/> most recently published (by the time their folder
+    /// was stored or last published again; 0 keeps none), never one whose URI is in <paramref name="inUse"/>, and staging folders
+    /// abandoned by a publisher that died. Returns the names deleted. A version a reader is loading at that moment
+    /// fails its verification as missing and is refused; the reader keeps serving what it has.
+    /// </summary>
+    public IReadOnlyList<string> Prune(int keep, IEnumerable<string> inUse)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(keep);
+        ArgumentNullException.ThrowIfNull(inUse);
+        var pinned = inUse.Where(u => u.StartsWith(UriScheme, StringComparison.Ordinal)).Select(u => u[UriScheme.Length..]).ToHashSet(StringComparer.Ordinal);
+        var removed = new List<string>();
+        var entries = new DirectoryInfo(Root).EnumerateDirectories(EntryPrefix + "*")
+            .OrderByDescending(d => d.LastWriteTimeUtc)
+            .ThenByDescending(d => d.Name, StringComparer.Ordinal)
+            .ToList();
+        foreach (var entry in entries.Skip(keep).Where(e => !pinned.Contains(e.Name)))
+        {
+            if (TryDelete(entry))
+            {
+                removed.Add(entry.Name);
+            }
+        }
+        foreach (var staging in new DirectoryInfo(Root).EnumerateDirectories(StagingPrefix + "*"))
+        {
+            if (DateTime.UtcNow - staging.LastWriteTimeUtc > AbandonedStagingAge && TryDelete(staging))
+            {
+                removed.Add(staging.Name);
+            }
+        }
+        return removed;
+    }
+
+    private static bool TryDelete(DirectoryInfo directory)
+    {
+        try
+        {
+            directory.Delete(recursive: true);
+            return true;
+        }
+        catch (DirectoryNotFoundException)
+        {
+            return false;
+        }
+    }
+
+    private static void Touch(string directory)
+    {
+        try
+        {
+            Directory.SetLastWriteTimeUtc(directory, DateTime.UtcNow);
+        }
+        catch (IOException)
+        {
+            // Retention order only; a store that refuses timestamps still serves.
+        }
+        catch (UnauthorizedAccessException)
+        {
+        }
     }
 
     /// <summary>

@@ -17,4 +17,12 @@ public sealed class WeightsOptions
     [Required(ErrorMessage = "set a shared HMAC key of at least 16 characters")]
     [MinLength(16, ErrorMessage = "must be at least 16 characters long")]
     public string SigningKey { get; set; } = "";
+
+    /// <summary>
+    /// Versions the trainer keeps in the store, newest published first; older ones are deleted after each publication,
+    /// except the ones the current policy and reference manifests point at. 0 keeps every version (the store then
+    /// grows by one model file per publication).
+    /// </summary>
+    [Range(0, int.MaxValue, ErrorMessage = "must be 0 (keep every version) or more")]
+    public int KeepVersions { get; set; } = 32;
 }

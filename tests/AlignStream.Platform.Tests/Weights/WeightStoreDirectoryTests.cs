@@ -1,3 +1,4 @@
+using AlignStream.Platform.State;
 using AlignStream.Platform.Weights;
 
 namespace AlignStream.Platform.Tests.Weights;
@@ -95,6 +96,46 @@ public sealed class WeightStoreDirectoryTests : IDisposable
 
         File.Delete(file);
         Assert.Equal("missing", (await store.VerifyAsync(manifest)).Reason);
+    }
+
+    [Fact]
+    public async Task Retention_keeps_the_newest_published_and_the_pinned_versions_and_clears_abandoned_staging()
+    {
+        var root = Path.Combine(_root, "store");
+        var store = new WeightStoreDirectory(root, new ManifestSigner(Key));
+        var manifests = new List<WeightsManifest>();
+        var start = DateTime.UtcNow.AddHours(-1);
+        for (byte v = 1; v <= 5; v++)
+        {
+            var m = await store.PublishAsync(MakeCheckpoint(v), version: v, parentVersion: v - 1, step: v * 10);
+            // Publication order, a minute apart, whatever the file system's timestamp resolution.
+            Directory.SetLastWriteTimeUtc(Path.Combine(root, m.Uri["weights:".Length..]), start.AddMinutes(v));
+            manifests.Add(m);
+        }
+        // Version 2's bytes published again (as version 6): it counts as recent now.
+        Assert.Equal(manifests[1].Uri, (await store.PublishAsync(MakeCheckpoint(2), version: 6, parentVersion: 5, step: 60)).Uri);
+        var abandoned = Directory.CreateDirectory(Path.Combine(root, ".staging-sha256-dead-1"));
+        abandoned.LastWriteTimeUtc = DateTime.UtcNow - WeightStoreDirectory.AbandonedStagingAge - TimeSpan.FromMinutes(1);
+        var copying = Directory.CreateDirectory(Path.Combine(root, ".staging-sha256-busy-2"));
+
+        // Keep 2: version 2 (republished) and 5; version 1 stays because a manifest points at it; 3 and 4 go.
+        var removed = store.Prune(2, [manifests[0].Uri, "not-a-store-uri"]);
+        string Name(int i) => manifests[i].Uri["weights:".Length..];
+        Assert.Equal(new[] { Name(2), Name(3), ".staging-sha256-dead-1" }.Order(), removed.Order());
+        Assert.True((await store.VerifyAsync(manifests[0])).Ok);
+        Assert.True((await store.VerifyAsync(manifests[1])).Ok);
+        Assert.True((await store.VerifyAsync(manifests[4])).Ok);
+        var gone = await store.VerifyAsync(manifests[2]);
+        Assert.False(gone.Ok);
+        Assert.Equal("missing", gone.Reason);
+        Assert.True(copying.Exists);
+
+        // Reissuing stored weights also counts as a publication: version 1 (no longer pinned) is kept over 5.
+        store.Reissue(manifests[0], version: 7, parentVersion: 6, step: 70);
+        Assert.Equal([Name(4)], store.Prune(2, []));
+        // Keep 0 leaves only what is pinned.
+        Assert.Equal([Name(0)], store.Prune(0, [manifests[1].Uri]));
+        Assert.Throws<ArgumentOutOfRangeException>(() => store.Prune(-1, []));
     }
 
     [Fact]

@@ -16,6 +16,31 @@ public sealed class TrainerServiceTests
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(60);
 
     [Fact]
+    public async Task Store_retention_keeps_the_newest_versions_and_what_the_manifests_point_at()
+    {
+        await using var h = new TrainerHarness(
+            "--Trainer:BatchSize=4", "--Trainer:PublishEvery=1", "--Trainer:MaxBatchWaitMs=0", "--Trainer:MaxStaleness=16", "--Weights:KeepVersions=1");
+        await h.ProduceAsync(ToyModel.Pairs(h.BaseModel, 16, batchId: "retention"));
+        await h.StartAsync();
+        await h.WaitForStepsAsync(4, "training 16 pairs in batches of 4");
+        await Eventually.WaitAsync(() => h.Events.Policies.Count >= 4, Wait, "versions 1 to 4 published", () => $"{h.Events.Policies.Count} events");
+        // Each publication prunes after it: versions 1, 2 and 3 go (training moved the weights every step).
+        await Eventually.WaitAsync(async () => (await h.ScrapeAsync()).Contains("align_trainer_weights_pruned_total 3", StringComparison.Ordinal),
+            Wait, "three old versions pruned");
+        await h.StopAsync();
+
+        var policy = await h.State.GetManifestAsync(ManifestKind.Policy);
+        var reference = await h.State.GetManifestAsync(ManifestKind.Reference);
+        Assert.Equal(4, policy!.Version);
+        Assert.Equal(policy.Uri, reference!.Uri);
+        var stored = Directory.EnumerateDirectories(h.WeightStore, "sha256-*").Select(Path.GetFileName).ToList();
+        Assert.Equal(["sha256-" + policy.Sha256], stored);
+        var store = new WeightStoreDirectory(h.WeightStore, new ManifestSigner(TrainerHarness.SigningKey));
+        Assert.True((await store.VerifyAsync(policy)).Ok);
+        Assert.True((await store.VerifyAsync(reference)).Ok);
+    }
+
+    [Fact]
     public async Task Pairs_in_steps_out_versions_published_and_verifiable()
     {
         await using var h = new TrainerHarness("--Trainer:BatchSize=4", "--Trainer:PublishEvery=2", "--Trainer:CheckpointEvery=1", "--Trainer:MaxBatchWaitMs=0");
