@@ -3,7 +3,8 @@
 # rabbitmq-server, and the three stages as separate `align run` processes with the cached base model.
 # Prompts are pushed all at once (the stages then run at full load, held back only by backpressure);
 # after a warm-up each stage's /metrics is read twice and the share is computed from
-# align_<stage>_engine_cpu_seconds_total against align_host_process_cpu_seconds_total.
+# align_<stage>_engine_cpu_seconds_total against align_host_process_cpu_seconds_total. The generator's
+# publish-to-serving histogram gives the policy versions' mean latency and bucket bounds for p50 and max.
 #
 #   bench/distributed-share.sh [WARMUP_SECONDS=40] [MEASURE_SECONDS=90]
 #
@@ -87,10 +88,29 @@ scrape() {
 scrape > "$work/before"
 sleep "$measure"
 scrape > "$work/after"
-/usr/bin/python3 - "$work/before" "$work/after" "$measure" <<'PY'
-import json, sys
+curl -sf "http://127.0.0.1:${port[generator]}/metrics" > "$work/generator.metrics"
+/usr/bin/python3 - "$work/before" "$work/after" "$measure" "$work/generator.metrics" <<'PY'
+import json, re, sys
 read = lambda path: {l.split()[0]: (float(l.split()[1]), float(l.split()[2])) for l in open(path)}
 before, after = read(sys.argv[1]), read(sys.argv[2])
+# Publish -> serving of policy versions at the generator over the whole run, from its histogram: the mean, and the
+# bucket bounds that hold the median and the slowest version.
+buckets, total, count = [], 0.0, 0.0
+for line in open(sys.argv[4]):
+    if not line.startswith("align_weights_publish_to_serving_seconds") or 'kind="policy"' not in line:
+        continue
+    name, value = line.rsplit(" ", 1)
+    if name.startswith("align_weights_publish_to_serving_seconds_bucket"):
+        le = re.search(r'le="([^"]+)"', name).group(1)
+        buckets.append((float("inf") if le == "+Inf" else float(le), float(value)))
+    elif name.startswith("align_weights_publish_to_serving_seconds_sum"):
+        total = float(value)
+    elif name.startswith("align_weights_publish_to_serving_seconds_count"):
+        count = float(value)
+buckets.sort()
+bound = lambda q: next((le for le, c in buckets if c >= q * count), None)
+serving = {"versions": int(count), "mean_s": round(total / count, 4) if count else None,
+           "p50_at_most_s": bound(0.5) if count else None, "max_at_most_s": bound(1.0) if count else None}
 report, engine, process = {"seconds": float(sys.argv[3]), "stages": {}}, 0.0, 0.0
 for stage in ("generator", "scorer", "trainer"):
     e = after[stage][0] - before[stage][0]
@@ -99,5 +119,6 @@ for stage in ("generator", "scorer", "trainer"):
     report["stages"][stage] = {"engine_cpu_s": round(e, 2), "process_cpu_s": round(p, 2), "share_outside_engine": round(1 - e / p, 4)}
 report["share_outside_engine"] = round(1 - engine / process, 4)
 report["broker_process_cpu_s"] = round(after["broker"][1] - before["broker"][1], 2)
+report["publish_to_serving"] = serving
 print(json.dumps(report))
 PY
