@@ -113,7 +113,12 @@ public sealed class CheckpointStore
     /// links are not possible, the reference is written.
     /// </summary>
     public string Save(PolicyTrainer trainer, ITokenizer tokenizer, TrainerCheckpointState state, IReadOnlyList<LedgerEntry> segment,
-        string? referenceAsIn = null, bool referenceIsPolicy = false)
+        string? referenceAsIn = null, bool referenceIsPolicy = false) =>
+        SaveWithHash(trainer, tokenizer, state, segment, referenceAsIn, referenceIsPolicy).Directory;
+
+    /// <summary>As <see cref="Save"/>, also returning the SHA-256 of the policy's weights file, computed as it was written.</summary>
+    public (string Directory, string PolicySha256) SaveWithHash(PolicyTrainer trainer, ITokenizer tokenizer, TrainerCheckpointState state,
+        IReadOnlyList<LedgerEntry> segment, string? referenceAsIn = null, bool referenceIsPolicy = false)
     {
         ArgumentNullException.ThrowIfNull(trainer);
         ArgumentNullException.ThrowIfNull(state);
@@ -125,7 +130,7 @@ public sealed class CheckpointStore
         Directory.CreateDirectory(temp);
         try
         {
-            trainer.Policy.Save(PolicyDirectory(temp), tokenizer);
+            var policySha = trainer.Policy.Save(PolicyDirectory(temp), tokenizer);
             if (state.HasReference
                 && !(referenceIsPolicy && LinkTree(PolicyDirectory(temp), ReferenceDirectory(temp)))
                 && !(referenceAsIn is not null && LinkTree(ReferenceDirectory(referenceAsIn), ReferenceDirectory(temp))))
@@ -141,7 +146,7 @@ public sealed class CheckpointStore
             FileSync.Directory(Root);
             AppendToLedger(segment);
             Prune();
-            return final;
+            return (final, policySha);
         }
         catch
         {

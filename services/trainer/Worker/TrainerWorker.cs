@@ -422,13 +422,13 @@ public sealed class TrainerWorker : BackgroundService
 
     private async Task CheckpointAndPublishAsync(string reason, bool publish, bool publishReference, long step, CancellationToken ct)
     {
-        var checkpoint = Checkpoint(reason);
+        var (checkpoint, policySha) = Checkpoint(reason);
         // Publication happens only from a written checkpoint: a crash before this point retrains and republishes
         // nothing; a crash after it is finished from the same checkpoint on restart.
         WeightsManifest? policy = null;
         if (publish)
         {
-            policy = await _publisher.PublishPolicyAsync(CheckpointStore.PolicyDirectory(checkpoint), _policyVersion, step, ct).ConfigureAwait(false);
+            policy = await _publisher.PublishPolicyAsync(CheckpointStore.PolicyDirectory(checkpoint), _policyVersion, step, ct, policySha).ConfigureAwait(false);
         }
         if (publishReference)
         {
@@ -442,7 +442,7 @@ public sealed class TrainerWorker : BackgroundService
         }
     }
 
-    private string Checkpoint(string reason)
+    private (string Directory, string PolicySha256) Checkpoint(string reason)
     {
         var trainer = _trainer!;
         var clock = Stopwatch.StartNew();
@@ -466,13 +466,13 @@ public sealed class TrainerWorker : BackgroundService
             CreatedAt = DateTimeOffset.UtcNow,
         };
         var referenceAsIn = _lastCheckpoint is not null && _lastCheckpointReferenceVersion == _referenceVersion ? _lastCheckpoint : null;
-        var folder = _checkpoints!.Save(trainer, _tokenizer!, state, _segment, referenceAsIn, _referenceIsPolicy);
+        var (folder, policySha) = _checkpoints!.SaveWithHash(trainer, _tokenizer!, state, _segment, referenceAsIn, _referenceIsPolicy);
         _lastCheckpoint = folder;
         _lastCheckpointReferenceVersion = _referenceVersion;
         _segment.Clear();
         _instruments.Checkpointed(reason, clock.Elapsed);
         TrainerLog.Checkpointed(_logger, folder, state.Step, reason);
-        return folder;
+        return (folder, policySha);
     }
 
     private async Task ShutdownCheckpointAsync()

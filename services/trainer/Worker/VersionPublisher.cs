@@ -21,11 +21,11 @@ public sealed class VersionPublisher(
 
     private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(5);
 
-    /// <summary>Publishes the policy folder as <paramref name="version"/>.</summary>
-    public Task<WeightsManifest> PublishPolicyAsync(string folder, long version, long step, CancellationToken cancellationToken) =>
+    /// <summary>Publishes the policy folder as <paramref name="version"/> (<paramref name="sha256"/>: its weights' hash, when known).</summary>
+    public Task<WeightsManifest> PublishPolicyAsync(string folder, long version, long step, CancellationToken cancellationToken, string? sha256 = null) =>
         RetryAsync("policy", version, async ct =>
         {
-            var manifest = await store.PublishAsync(folder, version, version > 0 ? version - 1 : null, step, ct).ConfigureAwait(false);
+            var manifest = await store.PublishAsync(folder, version, version > 0 ? version - 1 : null, step, ct, sha256).ConfigureAwait(false);
             await state.SetManifestAsync(ManifestKind.Policy, manifest, ct).ConfigureAwait(false);
             if (services.GetService<IBus>() is { } bus)
             {

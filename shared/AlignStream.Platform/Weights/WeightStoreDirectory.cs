@@ -35,17 +35,23 @@ public sealed class WeightStoreDirectory
 
     /// <summary>
     /// Copies <paramref name="checkpointDirectory"/> into the store and returns its signed manifest. Publishing the
-    /// same weights twice reuses the stored copy.
+    /// same weights twice reuses the stored copy. <paramref name="sha256"/> is the weights file's hash when the caller
+    /// has just computed it from that very file (writing a checkpoint does), so it is not read twice; readers verify
+    /// the hash again before serving, so a wrong one is refused there.
     /// </summary>
     public async Task<WeightsManifest> PublishAsync(
-        string checkpointDirectory, long version, long? parentVersion, long step, CancellationToken cancellationToken = default)
+        string checkpointDirectory, long version, long? parentVersion, long step, CancellationToken cancellationToken = default, string? sha256 = null)
     {
         var source = Path.Combine(checkpointDirectory, WeightsFile);
         if (!File.Exists(source))
         {
             throw new FileNotFoundException($"cannot publish {checkpointDirectory}: it has no {WeightsFile}", source);
         }
-        var sha = await HashFileAsync(source, cancellationToken).ConfigureAwait(false);
+        if (sha256 is not null && (sha256.Length != 64 || !sha256.All(char.IsAsciiHexDigitLower)))
+        {
+            throw new ArgumentException($"'{sha256}' is not a lower-case hex SHA-256", nameof(sha256));
+        }
+        var sha = sha256 ?? await HashFileAsync(source, cancellationToken).ConfigureAwait(false);
         var name = EntryPrefix + sha;
         var target = Path.Combine(Root, name);
         if (!Directory.Exists(target))

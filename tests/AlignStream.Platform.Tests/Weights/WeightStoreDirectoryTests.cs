@@ -139,6 +139,22 @@ public sealed class WeightStoreDirectoryTests : IDisposable
     }
 
     [Fact]
+    public async Task A_hash_the_caller_already_computed_is_used_and_a_wrong_one_is_refused_by_readers()
+    {
+        var store = new WeightStoreDirectory(Path.Combine(_root, "store"), new ManifestSigner(Key));
+        var hashed = await store.PublishAsync(MakeCheckpoint(7), version: 1, parentVersion: 0, step: 10);
+        var told = await store.PublishAsync(MakeCheckpoint(7), version: 2, parentVersion: 1, step: 20, sha256: hashed.Sha256);
+        Assert.Equal((hashed.Uri, hashed.Sha256, hashed.Bytes), (told.Uri, told.Sha256, told.Bytes));
+        Assert.True((await store.VerifyAsync(told)).Ok);
+
+        await Assert.ThrowsAsync<ArgumentException>(() => store.PublishAsync(MakeCheckpoint(8), 3, 2, 30, sha256: "ABC"));
+        var lie = await store.PublishAsync(MakeCheckpoint(8), version: 3, parentVersion: 2, step: 30, sha256: new string('a', 64));
+        var refused = await store.VerifyAsync(lie);
+        Assert.False(refused.Ok);
+        Assert.Equal("hash-mismatch", refused.Reason);
+    }
+
+    [Fact]
     public async Task Publishing_a_folder_without_weights_names_the_file()
     {
         var store = new WeightStoreDirectory(Path.Combine(_root, "store"), new ManifestSigner(Key));
