@@ -21,7 +21,8 @@ public sealed class WeightsOptions
     /// <summary>
     /// Versions the trainer keeps in the store, newest published first; older ones are deleted after each publication,
     /// except the ones the current policy and reference manifests point at. 0 keeps every version (the store then
-    /// grows by one model file per publication).
+    /// grows by one model file per publication). Retention sees only its own trainer's manifests: trainers of other
+    /// experiments need their own store directory, or 0 here.
     /// </summary>
     [Range(0, int.MaxValue, ErrorMessage = "must be 0 (keep every version) or more")]
     public int KeepVersions { get; set; } = 32;
