@@ -170,7 +170,7 @@ public sealed class LaserRouter
             var bandit = new LinUcbBandit(previous.Options, state, arm =>
                 ReferenceEquals(a[arm], old.A[arm])
                     ? Shared(previous, previousUpdates, arm, updated)
-                    : KnownInverse(previous, previousUpdates, state, arm, d, updated));
+                    : UpdatedInverse(previous, previousUpdates, state, arm, d, updated));
             _cache[key] = (signature, bandit, updated);
             return bandit;
         }
@@ -200,25 +200,15 @@ public sealed class LaserRouter
         return pulls;
     }
 
-    private static double[]? KnownInverse(LinUcbBandit previous, int[]? previousUpdates, BanditState state, int arm, int dimension, int[] updated)
+    // A moved arm's inverse by a low-rank update of the previous one, or null to invert it in full.
+    private static double[]? UpdatedInverse(LinUcbBandit previous, int[]? previousUpdates, BanditState state, int arm, int dimension, int[] updated)
     {
-        if (previousUpdates is null || arm >= previous.State.Arms)
-        {
-            return null;
-        }
-        var oldA = previous.State.A[arm];
-        var newA = state.A[arm];
-        if (oldA.AsSpan().SequenceEqual(newA))
-        {
-            updated[arm] = previousUpdates[arm];
-            return previous.InverseOf(arm).ToArray();
-        }
         var gained = state.Counts[arm] - previous.State.Counts[arm];
-        if (gained < 1 || gained > MaxIncrementalPulls || previousUpdates[arm] + 1 >= FullInversionEvery)
+        if (previousUpdates is null || gained < 1 || gained > MaxIncrementalPulls || previousUpdates[arm] + 1 >= FullInversionEvery)
         {
             return null;
         }
-        var inverse = Matrices.UpdateInverse(previous.InverseOf(arm), oldA, newA, dimension, (int)gained);
+        var inverse = Matrices.UpdateInverse(previous.InverseOf(arm), previous.State.A[arm], state.A[arm], dimension, (int)gained);
         if (inverse is not null)
         {
             updated[arm] = previousUpdates[arm] + 1;
