@@ -47,17 +47,8 @@ internal static unsafe class SkinnyGemm
             Columns(0, n, m, k, alpha, a, lda, b, ldb, beta, c, ldc);
             return;
         }
-        var aL = (nint)a;
-        var bL = (nint)b;
-        var cL = (nint)c;
-        Parallel.For(0, parts, new ParallelOptions { MaxDegreeOfParallelism = parts }, part =>
-        {
-            // Cuts on multiples of the tile width keep every part's tiles full; the values would be the
-            // same with any cut, since each output is computed independently of its neighbours.
-            var lo = (int)((long)n * part / parts) / Nr * Nr;
-            var hi = part == parts - 1 ? n : (int)((long)n * (part + 1) / parts) / Nr * Nr;
-            Columns(lo, hi, m, k, alpha, (float*)aL, lda, (float*)bL, ldb, beta, (float*)cL, ldc);
-        });
+        var (aL, bL, cL) = ((nint)a, (nint)b, (nint)c);
+        SplitColumns(n, parts, Nr, (lo, hi) => Columns(lo, hi, m, k, alpha, (float*)aL, lda, (float*)bL, ldb, beta, (float*)cL, ldc));
     }
 
     /// <summary>
@@ -74,16 +65,22 @@ internal static unsafe class SkinnyGemm
             RowsNN(0, n, m, k, alpha, a, lda, b, ldb, beta, c, ldc);
             return;
         }
-        var aL = (nint)a;
-        var bL = (nint)b;
-        var cL = (nint)c;
+        var (aL, bL, cL) = ((nint)a, (nint)b, (nint)c);
+        SplitColumns(n, parts, 16, (lo, hi) => RowsNN(lo, hi, m, k, alpha, (float*)aL, lda, (float*)bL, ldb, beta, (float*)cL, ldc));
+    }
+
+    /// <summary>
+    /// Runs <paramref name="columns"/> over <paramref name="parts"/> ranges of [0, n) in parallel, cut on multiples of
+    /// <paramref name="align"/> so every part's tiles are full. The values would be the same with any cut, since each
+    /// output is computed independently of its neighbours.
+    /// </summary>
+    private static void SplitColumns(int n, int parts, int align, Action<int, int> columns) =>
         Parallel.For(0, parts, new ParallelOptions { MaxDegreeOfParallelism = parts }, part =>
         {
-            var lo = (int)((long)n * part / parts) & ~15;
-            var hi = part == parts - 1 ? n : (int)((long)n * (part + 1) / parts) & ~15;
-            RowsNN(lo, hi, m, k, alpha, (float*)aL, lda, (float*)bL, ldb, beta, (float*)cL, ldc);
+            var lo = (int)((long)n * part / parts) / align * align;
+            var hi = part == parts - 1 ? n : (int)((long)n * (part + 1) / parts) / align * align;
+            columns(lo, hi);
         });
-    }
 
     private static void RowsNN(int lo, int hi, int m, int k, float alpha, float* a, int lda, float* b, int ldb, float beta, float* c, int ldc)
     {
