@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json;
 using AlignStream.Engine.IO;
 using AlignStream.Engine.Tokenization;
+using AlignStream.Platform.IO;
 using AlignStream.Trainer.Training;
 
 namespace AlignStream.Trainer.Checkpoints;
@@ -286,7 +287,7 @@ public sealed class CheckpointStore
         Directory.CreateDirectory(target);
         foreach (var file in Directory.EnumerateFiles(source))
         {
-            if (!FileSync.TryHardLink(file, Path.Combine(target, Path.GetFileName(file))))
+            if (!FileLinks.TryHardLink(file, Path.Combine(target, Path.GetFileName(file))))
             {
                 Directory.Delete(target, recursive: true);
                 return false;
@@ -307,8 +308,9 @@ public sealed class CheckpointStore
 
     private static void WriteOptimizer(string path, PolicyTrainer trainer)
     {
-        using var stream = new FileStream(path, FileMode.CreateNew, FileAccess.Write);
-        using var w = new BinaryWriter(stream);
+        // Twice the weights' size, rewritten at every checkpoint and read back only on restart: past the page cache.
+        using var stream = UnbufferedFileWriter.Create(path);
+        using var w = new BinaryWriter(stream, Encoding.UTF8, leaveOpen: true);
         w.Write(OptimizerMagic);
         WriteArray(w, trainer.Optimizer.M);
         WriteArray(w, trainer.Optimizer.V);
@@ -323,6 +325,8 @@ public sealed class CheckpointStore
             WriteArray(w, trainer.HeadBiasOptimizer!.M);
             WriteArray(w, trainer.HeadBiasOptimizer.V);
         }
+        w.Flush();
+        stream.Complete();
     }
 
     private static void ReadOptimizer(string path, PolicyTrainer trainer, TrainerCheckpointState state)

@@ -3,8 +3,8 @@ using System.Runtime.InteropServices;
 namespace AlignStream.Trainer.Checkpoints;
 
 /// <summary>
-/// fsync of files and directories, and hard links. A checkpoint is only durable once its files AND the directory
-/// entry of the rename are on disk; .NET has neither directory fsync nor hard links, so Linux gets them through libc.
+/// fsync of files and directories. A checkpoint is only durable once its files AND the directory entry of the rename
+/// are on disk; .NET has no directory fsync, so Linux gets it through libc.
 /// </summary>
 internal static partial class FileSync
 {
@@ -52,16 +52,6 @@ internal static partial class FileSync
             _ = Close(fd);
         }
     }
-
-    /// <summary>
-    /// A second name <paramref name="link"/> for the file <paramref name="existing"/> (same data, no copy); false where the
-    /// OS or file system does not allow it (another file system, no link support, not Linux).
-    /// </summary>
-    public static bool TryHardLink(string existing, string link) =>
-        OperatingSystem.IsLinux() && Link(existing, link) == 0;
-
-    [LibraryImport("libc", EntryPoint = "link", StringMarshalling = StringMarshalling.Utf8)]
-    private static partial int Link(string existing, string link);
 
     [LibraryImport("libc", EntryPoint = "open", StringMarshalling = StringMarshalling.Utf8)]
     private static partial int Open(string path, int flags);

@@ -148,18 +148,12 @@ public sealed class CheckpointFolder : IDisposable
                 }
             }
 
-            var weights = Path.Combine(temp, WeightsFileName);
-            SafeTensorsWriter.Write(weights, list, meta);
+            // Past the page cache and hashed on the way: a checkpoint is written once and read back rarely.
+            var sha = SafeTensorsWriter.WriteUnbuffered(Path.Combine(temp, WeightsFileName), list, meta);
             File.WriteAllText(Path.Combine(temp, ConfigFileName), config.ToJson());
             if (tokenizer is BpeTokenizer bpe)
             {
                 File.WriteAllText(Path.Combine(temp, TokenizerFileName), bpe.SourceJson);
-            }
-
-            string sha;
-            using (var s = File.OpenRead(weights))
-            {
-                sha = Convert.ToHexStringLower(SHA256.HashData(s));
             }
 
             Replace(full, temp);

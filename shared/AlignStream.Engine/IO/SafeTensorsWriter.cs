@@ -21,6 +21,44 @@ public static class SafeTensorsWriter
     /// <param name="storeAs">F32 (default), BF16 (round to nearest even) or F16.</param>
     public static void Write(string path, IEnumerable<TensorToWrite> tensors, IReadOnlyDictionary<string, string>? metadata = null, SafeTensorsDType storeAs = SafeTensorsDType.F32)
     {
+        var (sorted, header) = Prepare(path, tensors, metadata, storeAs);
+        using var stream = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16);
+        WriteBody(stream, sorted, header, storeAs);
+        stream.Flush(flushToDisk: true);
+    }
+
+    /// <summary>
+    /// Writes a new file (<paramref name="path"/> must not exist) past the page cache, on disk when this returns
+    /// (<see cref="UnbufferedFileWriter"/>), and returns its SHA-256 (lower-case hex), hashed as the bytes were written.
+    /// For checkpoints: written once, read back rarely.
+    /// </summary>
+    public static string WriteUnbuffered(string path, IEnumerable<TensorToWrite> tensors, IReadOnlyDictionary<string, string>? metadata = null, SafeTensorsDType storeAs = SafeTensorsDType.F32)
+    {
+        var (sorted, header) = Prepare(path, tensors, metadata, storeAs);
+        using var stream = UnbufferedFileWriter.Create(path, sha256: true);
+        WriteBody(stream, sorted, header, storeAs);
+        return stream.Complete()!;
+    }
+
+    /// <summary>Convenience overload taking (name, shape, data) tuples.</summary>
+    public static void Write(string path, IEnumerable<(string Name, int[] Shape, ReadOnlyMemory<float> Data)> tensors, IReadOnlyDictionary<string, string>? metadata = null, SafeTensorsDType storeAs = SafeTensorsDType.F32) =>
+        Write(path, tensors.Select(t => new TensorToWrite(t.Name, t.Shape, t.Data)), metadata, storeAs);
+
+    /// <summary>Rounds an fp32 to bf16 bits, nearest-even (NaN stays NaN).</summary>
+    public static ushort ToBFloat16Bits(float value)
+    {
+        var bits = BitConverter.SingleToUInt32Bits(value);
+        if (float.IsNaN(value))
+        {
+            return (ushort)((bits >> 16) | 0x0040);
+        }
+
+        var roundingBias = 0x7FFFu + ((bits >> 16) & 1u);
+        return (ushort)((bits + roundingBias) >> 16);
+    }
+
+    private static (List<TensorToWrite> Sorted, byte[] Header) Prepare(string path, IEnumerable<TensorToWrite> tensors, IReadOnlyDictionary<string, string>? metadata, SafeTensorsDType storeAs)
+    {
         ArgumentNullException.ThrowIfNull(tensors);
         if (storeAs is not (SafeTensorsDType.F32 or SafeTensorsDType.BF16 or SafeTensorsDType.F16))
         {
@@ -28,7 +66,6 @@ public static class SafeTensorsWriter
         }
 
         var sorted = tensors.OrderBy(t => t.Name, StringComparer.Ordinal).ToList();
-        var elemSize = storeAs.Size();
         var seen = new HashSet<string>(StringComparer.Ordinal);
         foreach (var t in sorted)
         {
@@ -59,8 +96,12 @@ public static class SafeTensorsWriter
             }
         }
 
-        var header = BuildHeader(sorted, metadata, storeAs);
-        using var stream = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16);
+        return (sorted, BuildHeader(sorted, metadata, storeAs));
+    }
+
+    private static void WriteBody(Stream stream, List<TensorToWrite> sorted, byte[] header, SafeTensorsDType storeAs)
+    {
+        var elemSize = storeAs.Size();
         Span<byte> len = stackalloc byte[8];
         BinaryPrimitives.WriteUInt64LittleEndian(len, (ulong)header.Length);
         stream.Write(len);
@@ -69,25 +110,6 @@ public static class SafeTensorsWriter
         {
             WriteData(stream, t.Data.Span, storeAs, elemSize);
         }
-
-        stream.Flush(flushToDisk: true);
-    }
-
-    /// <summary>Convenience overload taking (name, shape, data) tuples.</summary>
-    public static void Write(string path, IEnumerable<(string Name, int[] Shape, ReadOnlyMemory<float> Data)> tensors, IReadOnlyDictionary<string, string>? metadata = null, SafeTensorsDType storeAs = SafeTensorsDType.F32) =>
-        Write(path, tensors.Select(t => new TensorToWrite(t.Name, t.Shape, t.Data)), metadata, storeAs);
-
-    /// <summary>Rounds an fp32 to bf16 bits, nearest-even (NaN stays NaN).</summary>
-    public static ushort ToBFloat16Bits(float value)
-    {
-        var bits = BitConverter.SingleToUInt32Bits(value);
-        if (float.IsNaN(value))
-        {
-            return (ushort)((bits >> 16) | 0x0040);
-        }
-
-        var roundingBias = 0x7FFFu + ((bits >> 16) & 1u);
-        return (ushort)((bits + roundingBias) >> 16);
     }
 
     private static byte[] BuildHeader(List<TensorToWrite> sorted, IReadOnlyDictionary<string, string>? metadata, SafeTensorsDType storeAs)
