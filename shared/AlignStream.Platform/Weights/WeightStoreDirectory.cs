@@ -1,10 +1,11 @@
 using System.Security.Cryptography;
+using AlignStream.Platform.IO;
 using AlignStream.Platform.State;
 
 namespace AlignStream.Platform.Weights;
 
 /// <summary>
-/// A content-addressed weight store on a directory: each published checkpoint folder is copied to
+/// A content-addressed weight store on a directory: each published checkpoint folder is linked or copied to
 /// <c>{store}/sha256-{hash of model.safetensors}/</c> atomically (temp folder, then rename), and described by a
 /// signed <see cref="WeightsManifest"/> whose URI is store-relative (<c>weights:sha256-…</c>) so pods that mount the
 /// store at different paths agree.
@@ -34,7 +35,7 @@ public sealed class WeightStoreDirectory
     public string Root { get; }
 
     /// <summary>
-    /// Copies <paramref name="checkpointDirectory"/> into the store and returns its signed manifest. Publishing the
+    /// Links or copies <paramref name="checkpointDirectory"/> into the store and returns its signed manifest. Publishing the
     /// same weights twice reuses the stored copy. <paramref name="sha256"/> is the weights file's hash when the caller
     /// has just computed it from that very file (writing a checkpoint does), so it is not read twice; readers verify
     /// the hash again before serving, so a wrong one is refused there.
@@ -63,9 +64,12 @@ public sealed class WeightStoreDirectory
                 foreach (var file in CheckpointFiles)
                 {
                     var from = Path.Combine(checkpointDirectory, file);
-                    if (File.Exists(from))
+                    var to = Path.Combine(staging, file);
+                    // Checkpoint files are written once and never changed, so the store may share them: a link where
+                    // both are on one file system (no read, no write), a copy otherwise.
+                    if (File.Exists(from) && !FileLinks.TryHardLink(from, to))
                     {
-                        File.Copy(from, Path.Combine(staging, file));
+                        File.Copy(from, to);
                     }
                 }
                 Directory.Move(staging, target);

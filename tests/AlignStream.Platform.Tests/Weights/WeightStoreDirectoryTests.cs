@@ -163,4 +163,51 @@ public sealed class WeightStoreDirectoryTests : IDisposable
         var e = await Assert.ThrowsAsync<FileNotFoundException>(() => store.PublishAsync(empty, 1, null, 0));
         Assert.Contains("model.safetensors", e.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task On_one_file_system_the_store_links_the_checkpoint_files_instead_of_copying_them()
+    {
+        var store = new WeightStoreDirectory(Path.Combine(_root, "store"), new ManifestSigner(Key));
+        var checkpoint = MakeCheckpoint(11);
+        var manifest = await store.PublishAsync(checkpoint, version: 1, parentVersion: 0, step: 10);
+        var stored = Path.Combine((await store.VerifyAsync(manifest)).Directory!, WeightStoreDirectory.WeightsFile);
+
+        // White box: change the checkpoint's file in place (nothing in the product does). A link shows the change in
+        // the store; a copy would not.
+        File.AppendAllText(Path.Combine(checkpoint, WeightStoreDirectory.WeightsFile), "!");
+        var linked = new FileInfo(stored).Length == 4097;
+        Assert.Equal(OperatingSystem.IsLinux(), linked);
+
+        // The store's name outlives the checkpoint's.
+        Directory.Delete(checkpoint, recursive: true);
+        Assert.True(File.Exists(stored));
+    }
+
+    [Fact]
+    public async Task Across_file_systems_the_store_copies()
+    {
+        // /dev/shm is a tmpfs on Linux, the temp folder usually a disk: a link between them fails and the store copies.
+        const string Shm = "/dev/shm";
+        if (!Directory.Exists(Shm))
+        {
+            return;
+        }
+        var checkpoint = Path.Combine(Shm, "align-weights-src-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(checkpoint);
+        try
+        {
+            File.WriteAllBytes(Path.Combine(checkpoint, WeightStoreDirectory.WeightsFile), new byte[] { 1, 2, 3, 4, 5 });
+            File.WriteAllText(Path.Combine(checkpoint, "config.json"), "{\"model_type\":\"llama\"}");
+            var store = new WeightStoreDirectory(Path.Combine(_root, "store"), new ManifestSigner(Key));
+            var manifest = await store.PublishAsync(checkpoint, version: 1, parentVersion: 0, step: 10);
+            var verified = await store.VerifyAsync(manifest);
+            Assert.True(verified.Ok, verified.Detail);
+            File.AppendAllText(Path.Combine(checkpoint, WeightStoreDirectory.WeightsFile), "!");
+            Assert.True((await store.VerifyAsync(manifest)).Ok, "the stored weights changed with the source: not a copy");
+        }
+        finally
+        {
+            Directory.Delete(checkpoint, recursive: true);
+        }
+    }
 }
