@@ -28,14 +28,16 @@ public static class SafeTensorsWriter
     }
 
     /// <summary>
-    /// Writes a new file (<paramref name="path"/> must not exist) past the page cache, on disk when this returns
-    /// (<see cref="UnbufferedFileWriter"/>), and returns its SHA-256 (lower-case hex), hashed as the bytes were written.
-    /// For checkpoints: written once, read back rarely.
+    /// Writes a new file (<paramref name="path"/> must not exist), on disk when this returns, and returns its SHA-256
+    /// (lower-case hex), hashed as the bytes were written so nobody reads the file back to hash it.
+    /// <paramref name="pastPageCache"/> writes it with direct I/O (<see cref="UnbufferedFileWriter"/>): for a file that
+    /// nobody reads soon. Leave it off when readers follow: they then find the bytes in the page cache.
     /// </summary>
-    public static string WriteUnbuffered(string path, IEnumerable<TensorToWrite> tensors, IReadOnlyDictionary<string, string>? metadata = null, SafeTensorsDType storeAs = SafeTensorsDType.F32)
+    public static string WriteHashed(string path, IEnumerable<TensorToWrite> tensors, IReadOnlyDictionary<string, string>? metadata = null,
+        SafeTensorsDType storeAs = SafeTensorsDType.F32, bool pastPageCache = false)
     {
         var (sorted, header) = Prepare(path, tensors, metadata, storeAs);
-        using var stream = UnbufferedFileWriter.Create(path, sha256: true);
+        using var stream = UnbufferedFileWriter.Create(path, sha256: true, direct: pastPageCache);
         WriteBody(stream, sorted, header, storeAs);
         return stream.Complete()!;
     }

@@ -5,13 +5,14 @@ using Microsoft.Win32.SafeHandles;
 namespace AlignStream.Engine.IO;
 
 /// <summary>
-/// A write-only stream that creates a new file and writes it past the page cache (O_DIRECT on Linux), for large
-/// files written once and read back rarely: checkpoints' weights and optimizer moments. A buffered write copies every
-/// byte into fresh page-cache pages and fsync then writes them out; here the bytes go to the device from one aligned
-/// staging buffer. Measured on the project's VM for 26 MiB: about 1 ms of CPU against 13-16 ms buffered with
-/// fsync. Where the file system refuses direct I/O (at open or at the first write), it falls back to ordinary
-/// buffered writes, and elsewhere than Linux it always does. Optionally hashes the bytes as they pass (SHA-256), so
-/// that nobody reads the file back to hash it.
+/// A write-only stream that creates a new file and, by default, writes it past the page cache (O_DIRECT on Linux):
+/// for large files written once and not read soon, such as a checkpoint's optimizer moments. A buffered write copies
+/// every byte into fresh page-cache pages and fsync then writes them out; here the bytes go to the device from one
+/// aligned staging buffer. Measured on the project's VM for 26 MiB: about 1 ms of CPU against 13-16 ms buffered
+/// with fsync. Where the file system refuses direct I/O (at open or at the first write), it falls back to ordinary
+/// buffered writes, and elsewhere than Linux it always does; <c>direct: false</c> asks for them, for files that
+/// readers open right away. Optionally hashes the bytes as they pass (SHA-256), so that nobody reads the file back
+/// to hash it.
 /// <para>Call <see cref="Complete"/> to finish the file (tail written, exact length set, flushed to disk); disposing
 /// without it leaves a partial file for the caller to delete.</para>
 /// </summary>
