@@ -3,8 +3,8 @@ using System.Runtime.InteropServices;
 namespace AlignStream.Trainer.Checkpoints;
 
 /// <summary>
-/// fsync of files and directories. A checkpoint is only durable once its files AND the directory entry of the rename
-/// are on disk; .NET has no directory fsync, so Linux gets it through libc.
+/// fsync of files and directories. A checkpoint is only durable once its files AND the directory entry of the
+/// rename are on disk; .NET has no directory fsync, so Linux gets it through libc.
 /// </summary>
 internal static partial class FileSync
 {
