@@ -11,7 +11,8 @@ namespace AlignStream.Scorer.Laser;
 /// <summary>
 /// Applies the trainer's <see cref="BanditFeedback"/> to the shared bandit: looks up the batch's pending pull,
 /// normalises the raw reward (r = −loss) against the pooled history (20th/80th percentiles, ALGORITHMS.md §3.1),
-/// and adds A += x·xᵀ, b += r̃·x to the arm atomically in the state store. Each batch's feedback is applied at
+/// and appends the observation (arm, x, r, r̃) to the bandit's shared event log, whose fold is A += x·xᵀ, b += r̃·x
+/// (see <see cref="LaserRouter"/>). Each batch's feedback is applied at
 /// most once across replicas (an idempotency claim comes first: a duplicate update would bias the arm more than
 /// a lost one, and the store keeps both numbers it needs).
 /// </summary>
@@ -76,8 +77,7 @@ public sealed partial class BanditFeedbackApplier
         }
         var raw = feedback.Reward;
         var normalized = normalizedReward ?? await NormalizeAsync(pull.Bandit, raw, cancellationToken).ConfigureAwait(false);
-        var update = new Alignment.Bandit.BanditUpdate(pull.Arm, pull.Context, raw, normalized);
-        await _state.UpdateBanditAsync(pull.Bandit, new(pull.Arm, update.DeltaA(), update.DeltaB()), cancellationToken).ConfigureAwait(false);
+        await _state.AppendBanditAsync(pull.Bandit, new BanditObservation(pull.Arm, pull.Context, raw, normalized), cancellationToken).ConfigureAwait(false);
         await _state.DeleteValueAsync(LaserKeys.Pending(feedback.BatchId), cancellationToken).ConfigureAwait(false);
         LogApplied(feedback.BatchId, pull.RewardModel, raw, normalized);
         return outcome;

@@ -8,7 +8,7 @@ public static class LaserKeys
     /// <summary>The experiment name used when a prompt carries none.</summary>
     public const string DefaultExperiment = "default";
 
-    /// <summary>Bandit statistics key (IStateStore.GetBanditAsync / UpdateBanditAsync).</summary>
+    /// <summary>Bandit key (IStateStore.AppendBanditAsync / ReadBanditAsync).</summary>
     public static string Bandit(string? experiment) => "laser:" + (string.IsNullOrEmpty(experiment) ? DefaultExperiment : experiment);
 
     /// <summary>Bandit key of one task within an experiment (Scorer:BanditPerTask).</summary>

@@ -2,35 +2,39 @@ using AlignStream.Alignment.Bandit;
 using AlignStream.Platform.Kafka;
 using AlignStream.Platform.State;
 using AlignStream.Scorer.Options;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 
 namespace AlignStream.Scorer.Laser;
 
 /// <summary>
-/// LASeR's reward-model router (ALGORITHMS.md §3): LinUCB over the bandit statistics every scorer replica shares
-/// through the state store. The chosen arm's context is kept in the store under the batch id (with a TTL) until the
-/// trainer's loss for that batch comes back, so whichever replica receives the feedback can apply it.
+/// LASeR's reward-model router (ALGORITHMS.md §3): LinUCB over the bandit every scorer replica shares through the
+/// state store as an event log of observations (arm, context, reward). Each router keeps its own copy of the sums and
+/// of A⁻¹ and, before each choice, reads only the observations appended since its last read (a few KB), folding them in
+/// log order with a rank-one Sherman–Morrison update each; every so often it folds the log into the stored snapshot so
+/// the log stays short. The chosen arm's context is kept in the store under the batch id (with a TTL) until the
+/// trainer's loss for that batch comes back, so whichever replica receives the feedback can append it.
 /// </summary>
-public sealed class LaserRouter
+public sealed partial class LaserRouter
 {
     private readonly IStateStore _state;
     private readonly ScorerOptions _options;
     private readonly IReadOnlyList<string> _arms;
+    private readonly ILogger<LaserRouter> _logger;
     private readonly Lock _gate = new();
-    private readonly Dictionary<string, (string Signature, LinUcbBandit Bandit, int[] Updated)> _cache = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Replica> _replicas = new(StringComparer.Ordinal);
 
-    /// <summary>Pulls an arm may gain between two snapshots and still be updated in place rather than re-inverted.</summary>
-    internal const int MaxIncrementalPulls = 8;
-
-    /// <summary>In-place updates after which an arm is inverted in full again, which bounds accumulated rounding.</summary>
-    internal const int FullInversionEvery = 64;
+    /// <summary>Sherman–Morrison updates of one arm after which its A⁻¹ is inverted in full again, which bounds accumulated rounding.</summary>
+    internal const int FullInversionEvery = 256;
 
     /// <summary>Creates the router over the configured reward models (one arm each).</summary>
-    public LaserRouter(IStateStore state, IOptions<ScorerOptions> options)
+    public LaserRouter(IStateStore state, IOptions<ScorerOptions> options, ILogger<LaserRouter>? logger = null)
     {
         _state = state ?? throw new ArgumentNullException(nameof(state));
         _options = (options ?? throw new ArgumentNullException(nameof(options))).Value;
         _arms = _options.RewardModelNames;
+        _logger = logger ?? NullLogger<LaserRouter>.Instance;
     }
 
     /// <summary>The arms, in order.</summary>
@@ -55,164 +59,214 @@ public sealed class LaserRouter
             return new ArmChoice(0, _arms[0], [], []);
         }
         var key = _options.BanditPerTask && !string.IsNullOrEmpty(task) ? LaserKeys.Bandit(experiment, task) : LaserKeys.Bandit(experiment);
-        // The pull counts tell whether the cached bandit is current; when it is not, only the arms whose counts moved
-        // travel from the store (each arm's d² statistics), or every arm when there is no cached bandit to build on.
-        var pulls = await _state.GetBanditPullsAsync(key, _arms.Count, cancellationToken).ConfigureAwait(false);
-        var bandit = Cached(key, Signature(context.Length, pulls));
-        if (bandit is null)
+        Replica? known;
+        lock (_gate)
         {
-            var previous = Previous(key, context.Length);
-            var changed = previous is null || pulls is null
-                ? null
-                : Enumerable.Range(0, _arms.Count).Where(k => pulls[k] != previous.State.Counts[k]).ToArray();
-            var snapshot = changed is null
-                ? await _state.GetBanditAsync(key, cancellationToken).ConfigureAwait(false)
-                : await _state.GetBanditArmsAsync(key, changed, cancellationToken).ConfigureAwait(false);
-            if (snapshot is not null && snapshot.Dimension != context.Length)
-            {
-                throw new PermanentRecordException(
-                    $"prompt embedding has width {context.Length} but bandit '{key}' was trained on width {snapshot.Dimension}; a model change needs a new experiment name");
-            }
-            bandit = changed is null ? BanditFor(key, context.Length, snapshot) : Successor(key, previous!, changed, snapshot);
+            known = _replicas.GetValueOrDefault(key);
         }
-        var choice = bandit.Score(context.Select(v => (double)v).ToArray());
+        // Only the observations after this router's position travel; a router that has none yet (or another width)
+        // reads from 0 and gets the stored snapshot with the log after it.
+        var from = known is not null && known.Dimension == context.Length ? known.Next : 0;
+        var log = await _state.ReadBanditAsync(key, from, cancellationToken).ConfigureAwait(false);
+        if (log is not null && log.Dimension != context.Length)
+        {
+            throw new PermanentRecordException(
+                $"prompt embedding has width {context.Length} but bandit '{key}' was trained on width {log.Dimension}; a model change needs a new experiment name");
+        }
+        BanditChoice choice;
+        Replica replica;
+        (long UpTo, BanditSnapshot Sums)? compaction = null;
+        lock (_gate)
+        {
+            replica = Advance(key, known, context.Length, from, log);
+            choice = replica.Bandit.Score(context.Select(v => (double)v).ToArray());
+            if (log is not null && replica.Next - log.Base >= _options.BanditCompactEvery && !replica.Compacting && replica.CanCompact)
+            {
+                replica.Compacting = true;
+                compaction = (replica.Next, replica.Sums());
+            }
+        }
+        if (compaction is { } c)
+        {
+            await CompactAsync(key, replica, c.UpTo, c.Sums, cancellationToken).ConfigureAwait(false);
+        }
         var pull = new PendingPull(key, choice.Arm, _arms[choice.Arm], choice.Context);
         await _state.SetValueAsync(LaserKeys.Pending(batchId), pull.ToJson(), TimeSpan.FromSeconds(_options.BanditPendingTtlSeconds), cancellationToken)
             .ConfigureAwait(false);
         return new ArmChoice(choice.Arm, _arms[choice.Arm], choice.Ucb, choice.Context);
     }
 
-    /// <summary>LinUCB over a whole snapshot (no cached bandit of this dimension to build on): every arm is inverted.</summary>
-    private LinUcbBandit BanditFor(string key, int dimension, BanditSnapshot? snapshot)
+    /// <summary>
+    /// The router's copy of bandit <paramref name="key"/> brought up to <paramref name="log"/> (read from position
+    /// <paramref name="from"/> while <paramref name="known"/> was current). Under the gate. A copy another call replaced
+    /// meanwhile is simply used as it is; a log that no longer reaches <paramref name="from"/> (the bandit was reset) or
+    /// starts after the copy's position (compacted past it) is rebuilt from.
+    /// </summary>
+    private Replica Advance(string key, Replica? known, int dimension, long from, BanditLog? log)
     {
-        var signature = Signature(dimension, snapshot is null ? null : PullsOf(snapshot));
-        lock (_gate)
+        var current = _replicas.GetValueOrDefault(key);
+        if (!ReferenceEquals(current, known) && current is not null && current.Dimension == dimension)
         {
-            if (_cache.TryGetValue(key, out var cached) && cached.Signature == signature)
+            return current;
+        }
+        if (log is null)
+        {
+            if (current is null || current.Dimension != dimension || current.Next != 0)
             {
-                return cached.Bandit;
+                current = Replica.Build(_arms.Count, dimension, _options.BanditAlpha, null, 0);
+                _replicas[key] = current;
             }
-            var sums = snapshot?.Arms
-                .Where(a => a.Key < _arms.Count)
-                .ToDictionary(a => a.Key, a => new ArmSums(a.Value.A, a.Value.B, a.Value.Pulls))
-                ?? new Dictionary<int, ArmSums>();
-            var options = new LinUcbOptions { Arms = _arms.Count, Dimension = dimension, Alpha = _options.BanditAlpha };
-            var bandit = new LinUcbBandit(options, BanditState.FromSums(_arms.Count, dimension, sums));
-            _cache[key] = (signature, bandit, new int[_arms.Count]);
-            return bandit;
+            return current;
+        }
+        if (current is null || current.Dimension != dimension || log.Next < from || current.Next < log.Start)
+        {
+            if (log.Snapshot is null && log.Start != 0)
+            {
+                // Cannot happen with a store that keeps its contract: a position outside the log comes with the snapshot.
+                throw new InvalidOperationException($"bandit '{key}' answered from position {log.Start} without the snapshot before it");
+            }
+            current = Replica.Build(_arms.Count, dimension, _options.BanditAlpha, log.Snapshot, log.Start);
+            _replicas[key] = current;
+        }
+        for (var i = (int)(current.Next - log.Start); i < log.Entries.Count; i++)
+        {
+            if (!current.Apply(log.Entries[i]))
+            {
+                LogForeignArm(key, log.Entries[i].Arm, _arms.Count);
+            }
+        }
+        return current;
+    }
+
+    private async Task CompactAsync(string key, Replica replica, long upTo, BanditSnapshot sums, CancellationToken cancellationToken)
+    {
+        try
+        {
+            if (await _state.CompactBanditAsync(key, upTo, sums, cancellationToken).ConfigureAwait(false))
+            {
+                LogCompacted(key, upTo);
+            }
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // The log only grows a while longer: the next choice tries again.
+            LogCompactFailed(ex, key, upTo);
+        }
+        finally
+        {
+            lock (_gate)
+            {
+                replica.Compacting = false;
+            }
         }
     }
 
-    /// <summary>The cached bandit for <paramref name="key"/> if its statistics are the ones <paramref name="signature"/> describes.</summary>
-    private LinUcbBandit? Cached(string key, string signature)
-    {
-        lock (_gate)
-        {
-            return _cache.TryGetValue(key, out var cached) && cached.Signature == signature ? cached.Bandit : null;
-        }
-    }
+    [LoggerMessage(Level = LogLevel.Debug, Message = "bandit {Bandit}: observations before {UpTo} folded into the stored snapshot")]
+    private partial void LogCompacted(string bandit, long upTo);
 
-    /// <summary>The cached bandit for <paramref name="key"/> when it has <paramref name="dimension"/>, whatever its statistics.</summary>
-    private LinUcbBandit? Previous(string key, int dimension)
-    {
-        lock (_gate)
-        {
-            return _cache.TryGetValue(key, out var cached) && cached.Bandit.Options.Dimension == dimension ? cached.Bandit : null;
-        }
-    }
+    [LoggerMessage(Level = LogLevel.Warning, Message = "bandit {Bandit}: folding the log up to {UpTo} into the snapshot failed; the next choice tries again")]
+    private partial void LogCompactFailed(Exception exception, string bandit, long upTo);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "bandit {Bandit} holds an observation of arm {Arm} but this scorer has {Arms} reward models; it is skipped here and this scorer does not compact the log")]
+    private partial void LogForeignArm(string bandit, int arm, int arms);
 
     /// <summary>
-    /// The cached bandit brought up to date with the statistics of the arms whose pull counts moved
-    /// (<paramref name="changed"/>, as read in <paramref name="snapshot"/>). The other arms' A, b and A⁻¹ are shared with
-    /// the previous bandit, not copied: the router's bandits are only scored, never updated in place. One feedback
-    /// changes one arm by x·xᵀ, so an arm that gained a few pulls gets a low-rank update of its inverse (O(d²) per
-    /// pull, see <see cref="Matrices.UpdateInverse"/>); the rest are inverted (O(d³)).
+    /// One bandit as this router knows it: the raw sums Σx·xᵀ per arm (exact, so a snapshot written from them equals the
+    /// log's fold), a LinUCB bandit over I + sums whose b and pull counts are the fold's own, and the log position reached.
     /// </summary>
-    private LinUcbBandit Successor(string key, LinUcbBandit previous, int[] changed, BanditSnapshot? snapshot)
+    private sealed class Replica
     {
-        var old = previous.State;
-        var d = old.Dimension;
-        var a = (double[][])old.A.Clone();
-        var b = (double[][])old.B.Clone();
-        var counts = (long[])old.Counts.Clone();
-        foreach (var arm in changed)
+        private readonly double[][] _sumA;
+        private readonly int[] _sinceInversion;
+        private bool _foreign;
+
+        private Replica(int dimension, long next, double[][] sumA, LinUcbBandit bandit, bool foreign)
         {
-            if (snapshot is not null && snapshot.Arms.TryGetValue(arm, out var stored))
+            Dimension = dimension;
+            Next = next;
+            _sumA = sumA;
+            Bandit = bandit;
+            _foreign = foreign;
+            _sinceInversion = new int[sumA.Length];
+        }
+
+        public int Dimension { get; }
+
+        /// <summary>The log position of the next observation to fold.</summary>
+        public long Next { get; private set; }
+
+        public LinUcbBandit Bandit { get; }
+
+        public bool Compacting { get; set; }
+
+        /// <summary>False once an observation of an arm this scorer does not have was skipped: its sums would not be the whole log's.</summary>
+        public bool CanCompact => !_foreign;
+
+        public static Replica Build(int arms, int dimension, double alpha, BanditSnapshot? snapshot, long start)
+        {
+            var sumA = new double[arms][];
+            var sums = new Dictionary<int, ArmSums>();
+            var foreign = false;
+            for (var k = 0; k < arms; k++)
             {
-                // The fetched sums are this router's own copy: A = I + Σxxᵀ in place.
+                sumA[k] = new double[dimension * dimension];
+            }
+            foreach (var (arm, s) in snapshot?.Arms ?? new Dictionary<int, BanditArmStatistics>())
+            {
+                if (arm >= arms)
+                {
+                    foreign = true;
+                    continue;
+                }
+                Array.Copy(s.A, sumA[arm], s.A.Length);
+                sums[arm] = new ArmSums(s.A, (double[])s.B.Clone(), s.Pulls);
+            }
+            var options = new LinUcbOptions { Arms = arms, Dimension = dimension, Alpha = alpha };
+            return new Replica(dimension, start, sumA, new LinUcbBandit(options, BanditState.FromSums(arms, dimension, sums)), foreign);
+        }
+
+        /// <summary>Folds the observation at <see cref="Next"/>; false when its arm is not one of this scorer's.</summary>
+        public bool Apply(BanditObservation observation)
+        {
+            Next++;
+            if (observation.Arm >= _sumA.Length)
+            {
+                _foreign = true;
+                return false;
+            }
+            var arm = observation.Arm;
+            observation.AddOuterTo(_sumA[arm]);
+            Bandit.Apply(new BanditUpdate(arm, observation.Context, observation.RawReward, observation.Reward));
+            // The router judges rewards through the shared history ring, not this copy's: keep it from growing.
+            Bandit.State.History.Clear();
+            if (++_sinceInversion[arm] >= FullInversionEvery)
+            {
+                var a = Bandit.State.A[arm];
+                var d = Dimension;
+                Array.Copy(_sumA[arm], a, a.Length);
                 for (var i = 0; i < d; i++)
                 {
-                    stored.A[(i * d) + i] += 1.0;
+                    a[(i * d) + i] += 1.0;
                 }
-                a[arm] = stored.A;
-                b[arm] = stored.B;
-                counts[arm] = stored.Pulls;
+                Bandit.Reinvert(arm);
+                _sinceInversion[arm] = 0;
             }
-            else
+            return true;
+        }
+
+        /// <summary>Copies of the sums up to <see cref="Next"/>, the arms pulled so far only.</summary>
+        public BanditSnapshot Sums()
+        {
+            var state = Bandit.State;
+            var arms = new Dictionary<int, BanditArmStatistics>();
+            for (var k = 0; k < _sumA.Length; k++)
             {
-                // Gone from the store (reset): back to the prior.
-                var fresh = BanditState.Create(1, d);
-                a[arm] = fresh.A[0];
-                b[arm] = fresh.B[0];
-                counts[arm] = 0;
+                if (state.Counts[k] > 0)
+                {
+                    arms[k] = new BanditArmStatistics((double[])_sumA[k].Clone(), (double[])state.B[k].Clone(), state.Counts[k]);
+                }
             }
+            return new BanditSnapshot(Dimension, arms);
         }
-        var state = new BanditState(old.Arms, d, a, b, counts, []);
-        var signature = Signature(d, counts);
-        lock (_gate)
-        {
-            if (_cache.TryGetValue(key, out var cached) && cached.Signature == signature)
-            {
-                return cached.Bandit;
-            }
-            var previousUpdates = _cache.TryGetValue(key, out var entry) && ReferenceEquals(entry.Bandit, previous) ? entry.Updated : null;
-            var updated = new int[old.Arms];
-            var bandit = new LinUcbBandit(previous.Options, state, arm =>
-                ReferenceEquals(a[arm], old.A[arm])
-                    ? Shared(previous, previousUpdates, arm, updated)
-                    : UpdatedInverse(previous, previousUpdates, state, arm, d, updated));
-            _cache[key] = (signature, bandit, updated);
-            return bandit;
-        }
-    }
-
-    private static double[] Shared(LinUcbBandit previous, int[]? previousUpdates, int arm, int[] updated)
-    {
-        // Without the previous bandit's count of in-place updates, the next change of this arm inverts in full.
-        updated[arm] = previousUpdates?[arm] ?? (FullInversionEvery - 1);
-        return previous.SharedInverse(arm);
-    }
-
-    // Every update adds pulls, so per-arm pull counts identify a snapshot's content.
-    private static string Signature(int dimension, long[]? pulls) =>
-        pulls is null ? $"{dimension}:empty" : $"{dimension}:" + string.Join(",", pulls);
-
-    private long[] PullsOf(BanditSnapshot snapshot)
-    {
-        var pulls = new long[_arms.Count];
-        foreach (var (arm, statistics) in snapshot.Arms)
-        {
-            if (arm < pulls.Length)
-            {
-                pulls[arm] = statistics.Pulls;
-            }
-        }
-        return pulls;
-    }
-
-    // A moved arm's inverse by a low-rank update of the previous one, or null to invert it in full.
-    private static double[]? UpdatedInverse(LinUcbBandit previous, int[]? previousUpdates, BanditState state, int arm, int dimension, int[] updated)
-    {
-        var gained = state.Counts[arm] - previous.State.Counts[arm];
-        if (previousUpdates is null || gained < 1 || gained > MaxIncrementalPulls || previousUpdates[arm] + 1 >= FullInversionEvery)
-        {
-            return null;
-        }
-        var inverse = Matrices.UpdateInverse(previous.InverseOf(arm), previous.State.A[arm], state.A[arm], dimension, (int)gained);
-        if (inverse is not null)
-        {
-            updated[arm] = previousUpdates[arm] + 1;
-        }
-        return inverse;
     }
 }

@@ -99,6 +99,12 @@ public sealed class ScorerOptions : IValidatedOptions
     /// <summary>How long a batch's pending context waits in the state store for the trainer's feedback, in seconds.</summary>
     public int BanditPendingTtlSeconds { get; set; } = 3600;
 
+    /// <summary>
+    /// Observations the shared bandit's event log may hold before a scorer folds them into the stored snapshot and trims
+    /// the log (each is about 8·d bytes; a scorer that starts reads the snapshot and at most about this many).
+    /// </summary>
+    public int BanditCompactEvery { get; set; } = 1024;
+
     /// <summary>Compute entropy segments and segment rewards for every candidate (ALGORITHMS.md §5A).</summary>
     public bool Segments { get; set; }
 
@@ -213,6 +219,10 @@ public sealed class ScorerOptions : IValidatedOptions
         if (BanditHistoryWindow is < 2 or > 100_000)
         {
             yield return (nameof(BanditHistoryWindow), "must be within 2..100000 (the percentile normaliser needs at least 2 rewards)");
+        }
+        if (BanditCompactEvery is < 1 or > 1_000_000)
+        {
+            yield return (nameof(BanditCompactEvery), "must be within 1..1000000 observations");
         }
         if (BanditPendingTtlSeconds < 1)
         {

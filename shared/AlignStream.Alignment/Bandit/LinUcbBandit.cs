@@ -153,6 +153,18 @@ public sealed class LinUcbBandit
         _theta[update.Arm] = null;
     }
 
+    /// <summary>
+    /// Recomputes A_k⁻¹ of one arm in full from its A in <see cref="State"/> (after the owner set A exactly, e.g. from
+    /// sums kept beside it), which drops the rounding that Sherman–Morrison updates accumulate.
+    /// </summary>
+    public void Reinvert(int arm)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(arm);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(arm, _state.Arms);
+        _inverse[arm] = Matrices.Invert(_state.A[arm], _state.Dimension);
+        _theta[arm] = null;
+    }
+
     /// <summary>Replaces the state (e.g. freshly read from the shared store) and recomputes every A_k⁻¹ in full.</summary>
     public void Refresh(BanditState state)
     {

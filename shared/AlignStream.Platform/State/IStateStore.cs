@@ -14,25 +14,30 @@ public interface IStateStore
     Task SetManifestAsync(ManifestKind kind, WeightsManifest manifest, CancellationToken cancellationToken = default);
 
     /// <summary>
-    /// Adds <paramref name="update"/> to arm statistics of bandit <paramref name="bandit"/> atomically: concurrent
-    /// writers never lose an update. The first update fixes the dimension; a later one of another dimension throws.
+    /// Appends one observation to the event log of bandit <paramref name="bandit"/> and returns its position (0 for the
+    /// first). Concurrent writers never lose an observation and every reader sees the same order. The first observation
+    /// fixes the dimension; a later one of another dimension throws <see cref="InvalidOperationException"/>.
     /// </summary>
-    Task UpdateBanditAsync(string bandit, BanditUpdate update, CancellationToken cancellationToken = default);
+    Task<long> AppendBanditAsync(string bandit, BanditObservation observation, CancellationToken cancellationToken = default);
 
-    /// <summary>A consistent snapshot of all arms, or null if the bandit has no updates.</summary>
+    /// <summary>
+    /// The bandit's observations from position <paramref name="from"/> on, read consistently, or null if it has none.
+    /// A reader keeps its own sums and asks from where it stopped, so only new observations travel. When
+    /// <paramref name="from"/> was already folded into the stored snapshot (or lies beyond the log, e.g. after the
+    /// bandit was reset), the answer carries the snapshot and every observation after it, and the reader rebuilds.
+    /// </summary>
+    Task<BanditLog?> ReadBanditAsync(string bandit, long from, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Folds the log up to position <paramref name="upTo"/> into the stored snapshot, given <paramref name="sums"/>: the
+    /// statistics of observations 0..<paramref name="upTo"/>−1 as a reader folded them, whose pulls must add up to
+    /// <paramref name="upTo"/>. True when the log was trimmed; false, changing nothing, when another reader already
+    /// compacted that far or <paramref name="upTo"/> is not in the log. Keeps the log (and a new reader's first read) bounded.
+    /// </summary>
+    Task<bool> CompactBanditAsync(string bandit, long upTo, BanditSnapshot sums, CancellationToken cancellationToken = default);
+
+    /// <summary>A consistent snapshot of all arms (the whole log folded in order), or null if the bandit has no observations.</summary>
     Task<BanditSnapshot?> GetBanditAsync(string bandit, CancellationToken cancellationToken = default);
-
-    /// <summary>
-    /// The pull counts of arms 0..<paramref name="arms"/>−1 (0 for an arm never updated), or null if the bandit has no
-    /// updates: a few bytes instead of the d² statistics of every arm, so a reader can tell whether its copy is current.
-    /// </summary>
-    Task<long[]?> GetBanditPullsAsync(string bandit, int arms, CancellationToken cancellationToken = default);
-
-    /// <summary>
-    /// A consistent snapshot of the listed <paramref name="arms"/> only (those never updated are absent), or null if the
-    /// bandit has no updates: a reader whose copy is behind on one arm fetches that arm's d² statistics, not every arm's.
-    /// </summary>
-    Task<BanditSnapshot?> GetBanditArmsAsync(string bandit, IReadOnlyList<int> arms, CancellationToken cancellationToken = default);
 
     /// <summary>Marks <paramref name="id"/> live for <paramref name="ttl"/> from now, with optional details.</summary>
     Task BeatAsync(string id, TimeSpan ttl, string details = "", CancellationToken cancellationToken = default);

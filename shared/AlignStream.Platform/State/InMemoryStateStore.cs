@@ -37,109 +37,91 @@ public sealed class InMemoryStateStore : IStateStore
     }
 
     /// <inheritdoc />
-    public Task UpdateBanditAsync(string bandit, BanditUpdate update, CancellationToken cancellationToken = default)
+    public Task<long> AppendBanditAsync(string bandit, BanditObservation observation, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(bandit);
-        ArgumentNullException.ThrowIfNull(update);
-        update.EnsureValid();
+        ArgumentNullException.ThrowIfNull(observation);
+        observation.EnsureValid();
         lock (_gate)
         {
             var key = _keys.Bandit(bandit);
             if (!_bandits.TryGetValue(key, out var b))
             {
-                b = new Bandit(update.Dimension);
+                b = new Bandit(observation.Dimension);
                 _bandits[key] = b;
             }
-
-            if (b.Dimension != update.Dimension)
+            if (b.Dimension != observation.Dimension)
             {
-                throw new InvalidOperationException(
-                    $"Bandit '{bandit}' has dimension {b.Dimension}; the update has {update.Dimension}.");
+                throw new InvalidOperationException($"Bandit '{bandit}' has dimension {b.Dimension}; the observation has {observation.Dimension}.");
             }
-
-            if (!b.Arms.TryGetValue(update.Arm, out var arm))
-            {
-                arm = new BanditArmStatistics(new double[update.DeltaA.Length], new double[update.DeltaB.Length], 0);
-            }
-
-            var a = arm.A;
-            for (var i = 0; i < a.Length; i++)
-            {
-                a[i] += update.DeltaA[i];
-            }
-
-            var bv = arm.B;
-            for (var i = 0; i < bv.Length; i++)
-            {
-                bv[i] += update.DeltaB[i];
-            }
-
-            b.Arms[update.Arm] = arm with { Pulls = arm.Pulls + update.Pulls };
-        }
-
-        return Task.CompletedTask;
-    }
-
-    /// <inheritdoc />
-    public Task<BanditSnapshot?> GetBanditAsync(string bandit, CancellationToken cancellationToken = default)
-    {
-        ArgumentException.ThrowIfNullOrWhiteSpace(bandit);
-        lock (_gate)
-        {
-            if (!_bandits.TryGetValue(_keys.Bandit(bandit), out var b))
-            {
-                return Task.FromResult<BanditSnapshot?>(null);
-            }
-
-            // Copies, so a caller never sees later updates through the arrays it holds.
-            var arms = b.Arms.ToDictionary(
-                kv => kv.Key,
-                kv => new BanditArmStatistics((double[])kv.Value.A.Clone(), (double[])kv.Value.B.Clone(), kv.Value.Pulls));
-            return Task.FromResult<BanditSnapshot?>(new BanditSnapshot(b.Dimension, arms));
+            // A copy, so the caller's array never changes what the log holds.
+            b.Log.Add(observation with { Context = (double[])observation.Context.Clone() });
+            return Task.FromResult(b.Base + b.Log.Count - 1);
         }
     }
 
     /// <inheritdoc />
-    public Task<BanditSnapshot?> GetBanditArmsAsync(string bandit, IReadOnlyList<int> arms, CancellationToken cancellationToken = default)
+    public Task<BanditLog?> ReadBanditAsync(string bandit, long from, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(bandit);
-        ArgumentNullException.ThrowIfNull(arms);
+        ArgumentOutOfRangeException.ThrowIfNegative(from);
         lock (_gate)
         {
             if (!_bandits.TryGetValue(_keys.Bandit(bandit), out var b))
             {
-                return Task.FromResult<BanditSnapshot?>(null);
+                return Task.FromResult<BanditLog?>(null);
             }
-            var selected = new Dictionary<int, BanditArmStatistics>();
-            foreach (var k in arms.Distinct())
-            {
-                ArgumentOutOfRangeException.ThrowIfNegative(k, nameof(arms));
-                if (b.Arms.TryGetValue(k, out var arm))
-                {
-                    selected[k] = new BanditArmStatistics((double[])arm.A.Clone(), (double[])arm.B.Clone(), arm.Pulls);
-                }
-            }
-            return Task.FromResult<BanditSnapshot?>(new BanditSnapshot(b.Dimension, selected));
+            var inLog = from >= b.Base && from <= b.Base + b.Log.Count;
+            var start = inLog ? from : b.Base;
+            var entries = b.Log.Skip((int)(start - b.Base)).Select(e => e with { Context = (double[])e.Context.Clone() }).ToArray();
+            var snapshot = inLog ? null : new BanditSnapshot(b.Dimension, b.Snapshot).Copy();
+            return Task.FromResult<BanditLog?>(new BanditLog(b.Dimension, b.Base, start, snapshot, entries));
         }
     }
 
     /// <inheritdoc />
-    public Task<long[]?> GetBanditPullsAsync(string bandit, int arms, CancellationToken cancellationToken = default)
+    public Task<bool> CompactBanditAsync(string bandit, long upTo, BanditSnapshot sums, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(bandit);
-        ArgumentOutOfRangeException.ThrowIfNegative(arms);
+        ArgumentNullException.ThrowIfNull(sums);
+        EnsureCompactable(upTo, sums);
         lock (_gate)
         {
             if (!_bandits.TryGetValue(_keys.Bandit(bandit), out var b))
             {
-                return Task.FromResult<long[]?>(null);
+                return Task.FromResult(false);
             }
-            var pulls = new long[arms];
-            for (var k = 0; k < arms; k++)
+            if (b.Dimension != sums.Dimension)
             {
-                pulls[k] = b.Arms.TryGetValue(k, out var arm) ? arm.Pulls : 0;
+                throw new InvalidOperationException($"Bandit '{bandit}' has dimension {b.Dimension}; the sums have {sums.Dimension}.");
             }
-            return Task.FromResult<long[]?>(pulls);
+            if (upTo <= b.Base || upTo > b.Base + b.Log.Count)
+            {
+                return Task.FromResult(false);
+            }
+            b.Snapshot.Clear();
+            foreach (var (arm, s) in sums.Copy().Arms)
+            {
+                b.Snapshot[arm] = s;
+            }
+            b.Log.RemoveRange(0, (int)(upTo - b.Base));
+            b.Base = upTo;
+            return Task.FromResult(true);
+        }
+    }
+
+    /// <inheritdoc />
+    public async Task<BanditSnapshot?> GetBanditAsync(string bandit, CancellationToken cancellationToken = default) =>
+        (await ReadBanditAsync(bandit, 0, cancellationToken).ConfigureAwait(false))?.Fold();
+
+    /// <summary>The checks both stores make before compacting: a valid snapshot whose pulls are the observations before <paramref name="upTo"/>.</summary>
+    internal static void EnsureCompactable(long upTo, BanditSnapshot sums)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(upTo);
+        sums.EnsureValid();
+        if (sums.Pulls != upTo)
+        {
+            throw new ArgumentException($"sums for the first {upTo} observations must count {upTo} pulls; they count {sums.Pulls}.", nameof(sums));
         }
     }
 
@@ -298,6 +280,11 @@ public sealed class InMemoryStateStore : IStateStore
     {
         public int Dimension { get; } = dimension;
 
-        public Dictionary<int, BanditArmStatistics> Arms { get; } = [];
+        /// <summary>Position of <see cref="Log"/>[0]; the observations before it are folded into <see cref="Snapshot"/>.</summary>
+        public long Base { get; set; }
+
+        public Dictionary<int, BanditArmStatistics> Snapshot { get; } = [];
+
+        public List<BanditObservation> Log { get; } = [];
     }
 }

@@ -7,39 +7,57 @@ namespace AlignStream.Platform.State;
 internal static class RedisScripts
 {
     /// <summary>
-    /// KEYS[1] bandit hash. ARGV: arm, d, ΔA (d² little-endian doubles), Δb (d doubles), pulls.
-    /// Fields: <c>d</c>, <c>a:{arm}</c>, <c>b:{arm}</c> (packed doubles), <c>n:{arm}</c> (pull count).
-    /// Packed binary keeps every double bit-exact; Lua's own numbers are IEEE doubles, so the sums are the same as in C#.
+    /// KEYS[1] bandit hash, KEYS[2] its event log (a list). ARGV: d, one encoded observation. Returns the observation's
+    /// position. Hash fields: <c>d</c>, <c>base</c> (position of the log's first entry) and the snapshot of everything
+    /// before it, <c>a:{arm}</c>, <c>b:{arm}</c> (packed little-endian doubles) and <c>n:{arm}</c> (pulls).
     /// </summary>
-    public const string BanditUpdate = """
-        local arm = ARGV[1]
-        local d = tonumber(ARGV[2])
+    public const string BanditAppend = """
+        local d = tonumber(ARGV[1])
         local stored = redis.call('HGET', KEYS[1], 'd')
         if stored and tonumber(stored) ~= d then
-          return redis.error_reply('ALIGN_DIMENSION bandit dimension is ' .. stored .. ', the update has ' .. d)
+          return redis.error_reply('ALIGN_DIMENSION bandit dimension is ' .. stored .. ', the observation has ' .. d)
         end
-        if not stored then redis.call('HSET', KEYS[1], 'd', d) end
-        local function add(field, delta, n)
-          local current = redis.call('HGET', KEYS[1], field)
-          local parts = {}
-          local i = 0
-          while i < n do
-            -- Chunks of 128 doubles per struct call: far fewer Lua calls than one per value, well under the stack limit.
-            local m = math.min(128, n - i)
-            local fmt = '<' .. string.rep('d', m)
-            local v = {struct.unpack(fmt, delta, i * 8 + 1)}
-            if current then
-              local c = {struct.unpack(fmt, current, i * 8 + 1)}
-              for k = 1, m do v[k] = v[k] + c[k] end
-            end
-            parts[#parts + 1] = struct.pack(fmt, unpack(v, 1, m))
-            i = i + m
-          end
-          redis.call('HSET', KEYS[1], field, table.concat(parts))
+        if not stored then redis.call('HSET', KEYS[1], 'd', d, 'base', 0) end
+        local base = tonumber(redis.call('HGET', KEYS[1], 'base'))
+        return base + redis.call('RPUSH', KEYS[2], ARGV[2]) - 1
+        """;
+
+    /// <summary>
+    /// KEYS as <see cref="BanditAppend"/>. ARGV: from. Returns nil for no bandit, else [d, base, start, snapshot, entries]:
+    /// entries from <c>from</c> when the log holds that position (snapshot empty), else the whole hash (the snapshot) and
+    /// every entry from <c>base</c>.
+    /// </summary>
+    public const string BanditRead = """
+        local d = redis.call('HGET', KEYS[1], 'd')
+        if not d then return false end
+        local baseText = redis.call('HGET', KEYS[1], 'base') or '0'
+        local base = tonumber(baseText)
+        local len = redis.call('LLEN', KEYS[2])
+        local from = tonumber(ARGV[1])
+        if from < base or from > base + len then
+          return {d, baseText, baseText, redis.call('HGETALL', KEYS[1]), redis.call('LRANGE', KEYS[2], 0, -1)}
         end
-        add('a:' .. arm, ARGV[3], d * d)
-        add('b:' .. arm, ARGV[4], d)
-        redis.call('HINCRBY', KEYS[1], 'n:' .. arm, ARGV[5])
+        return {d, baseText, ARGV[1], {}, redis.call('LRANGE', KEYS[2], from - base, -1)}
+        """;
+
+    /// <summary>
+    /// KEYS as <see cref="BanditAppend"/>. ARGV: upTo, d, then per arm: arm, A, b, pulls (the sums of entries before
+    /// upTo). Replaces the snapshot and trims the log when upTo lies after base and within the log; returns 1, else 0.
+    /// </summary>
+    public const string BanditCompact = """
+        local d = redis.call('HGET', KEYS[1], 'd')
+        if not d then return 0 end
+        if tonumber(d) ~= tonumber(ARGV[2]) then
+          return redis.error_reply('ALIGN_DIMENSION bandit dimension is ' .. d .. ', the sums have ' .. ARGV[2])
+        end
+        local base = tonumber(redis.call('HGET', KEYS[1], 'base') or '0')
+        local upTo = tonumber(ARGV[1])
+        if upTo <= base or upTo > base + redis.call('LLEN', KEYS[2]) then return 0 end
+        for i = 3, #ARGV, 4 do
+          redis.call('HSET', KEYS[1], 'a:' .. ARGV[i], ARGV[i + 1], 'b:' .. ARGV[i], ARGV[i + 2], 'n:' .. ARGV[i], ARGV[i + 3])
+        end
+        redis.call('HSET', KEYS[1], 'base', ARGV[1])
+        redis.call('LTRIM', KEYS[2], upTo - base, -1)
         return 1
         """;
 

@@ -1,7 +1,5 @@
-using System.Buffers.Binary;
 using System.Diagnostics;
 using System.Globalization;
-using System.Runtime.InteropServices;
 using AlignStream.Platform.Metrics;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
@@ -46,131 +44,103 @@ public sealed class RedisStateStore : IStateStore
     }
 
     /// <inheritdoc />
-    public Task UpdateBanditAsync(string bandit, BanditUpdate update, CancellationToken cancellationToken = default)
+    public Task<long> AppendBanditAsync(string bandit, BanditObservation observation, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(bandit);
-        ArgumentNullException.ThrowIfNull(update);
-        update.EnsureValid();
-        return Timed("update_bandit", async () =>
+        ArgumentNullException.ThrowIfNull(observation);
+        observation.EnsureValid();
+        return Timed("append_bandit", async () =>
         {
-            RedisValue[] args =
-            [
-                update.Arm,
-                update.Dimension,
-                Pack(update.DeltaA),
-                Pack(update.DeltaB),
-                update.Pulls,
-            ];
+            RedisValue[] args = [observation.Dimension, observation.Encode()];
+            RedisResult position;
             try
             {
-                await Db.ScriptEvaluateAsync(RedisScripts.BanditUpdate, [_keys.Bandit(bandit)], args).ConfigureAwait(false);
+                position = await Db.ScriptEvaluateAsync(RedisScripts.BanditAppend, [_keys.Bandit(bandit), _keys.BanditLog(bandit)], args).ConfigureAwait(false);
             }
             catch (RedisServerException ex) when (ex.Message.Contains("ALIGN_DIMENSION", StringComparison.Ordinal))
             {
                 throw new InvalidOperationException($"Bandit '{bandit}': {ex.Message}", ex);
             }
-
-            _instruments?.BanditStatisticsUpdated(update.Arm);
-            return true;
+            _instruments?.BanditStatisticsUpdated(observation.Arm);
+            return (long)position;
         });
     }
 
     /// <inheritdoc />
-    public Task<BanditSnapshot?> GetBanditAsync(string bandit, CancellationToken cancellationToken = default)
+    public Task<BanditLog?> ReadBanditAsync(string bandit, long from, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(bandit);
-        return Timed("get_bandit", async () =>
+        ArgumentOutOfRangeException.ThrowIfNegative(from);
+        return Timed("read_bandit", async () =>
         {
-            // One HGETALL of one key: a consistent snapshot of every arm.
-            var entries = await Db.HashGetAllAsync(_keys.Bandit(bandit)).ConfigureAwait(false);
-            if (entries.Length == 0)
+            // One script: the position checks, the snapshot when needed and the entries are read at one point in the log.
+            var result = await Db.ScriptEvaluateAsync(RedisScripts.BanditRead, [_keys.Bandit(bandit), _keys.BanditLog(bandit)], [from]).ConfigureAwait(false);
+            if (result.IsNull)
             {
                 return null;
             }
-
-            var fields = entries.ToDictionary(e => (string)e.Name!, e => e.Value, StringComparer.Ordinal);
-            var d = (int)fields["d"];
-            var arms = new Dictionary<int, BanditArmStatistics>();
-            foreach (var name in fields.Keys.Where(f => f.StartsWith("n:", StringComparison.Ordinal)))
+            var parts = (RedisResult[])result!;
+            var d = Integer(parts[0], "d");
+            var logBase = Integer(parts[1], "base");
+            var start = Integer(parts[2], "start");
+            var fields = (RedisResult[])parts[3]!;
+            var rows = (RedisResult[])parts[4]!;
+            BanditSnapshot? snapshot = null;
+            if (fields.Length > 0)
             {
-                var arm = int.Parse(name.AsSpan(2), CultureInfo.InvariantCulture);
-                arms[arm] = new BanditArmStatistics(
-                    Unpack(fields["a:" + name[2..]], d * d),
-                    Unpack(fields["b:" + name[2..]], d),
-                    (long)fields[name]);
-            }
-
-            return (BanditSnapshot?)new BanditSnapshot(d, arms);
-        });
-    }
-
-    /// <inheritdoc />
-    public Task<BanditSnapshot?> GetBanditArmsAsync(string bandit, IReadOnlyList<int> arms, CancellationToken cancellationToken = default)
-    {
-        ArgumentException.ThrowIfNullOrWhiteSpace(bandit);
-        ArgumentNullException.ThrowIfNull(arms);
-        var wanted = arms.Distinct().ToArray();
-        foreach (var k in wanted)
-        {
-            ArgumentOutOfRangeException.ThrowIfNegative(k, nameof(arms));
-        }
-        return Timed("get_bandit_arms", async () =>
-        {
-            // One HMGET of the dimension and each wanted arm's three fields: consistent, like HGETALL, but only these arms travel.
-            var fields = new RedisValue[1 + (3 * wanted.Length)];
-            fields[0] = "d";
-            for (var i = 0; i < wanted.Length; i++)
-            {
-                var k = wanted[i].ToString(CultureInfo.InvariantCulture);
-                fields[1 + (3 * i)] = "n:" + k;
-                fields[2 + (3 * i)] = "a:" + k;
-                fields[3 + (3 * i)] = "b:" + k;
-            }
-            var values = await Db.HashGetAsync(_keys.Bandit(bandit), fields).ConfigureAwait(false);
-            if (values[0].IsNull)
-            {
-                return null;
-            }
-            var d = (int)values[0];
-            var selected = new Dictionary<int, BanditArmStatistics>();
-            for (var i = 0; i < wanted.Length; i++)
-            {
-                if (!values[1 + (3 * i)].IsNull)
+                var named = new Dictionary<string, RedisValue>(StringComparer.Ordinal);
+                for (var i = 0; i + 1 < fields.Length; i += 2)
                 {
-                    selected[wanted[i]] = new BanditArmStatistics(Unpack(values[2 + (3 * i)], d * d), Unpack(values[3 + (3 * i)], d), (long)values[1 + (3 * i)]);
+                    named[(string)fields[i]!] = (RedisValue)fields[i + 1];
                 }
+                var arms = new Dictionary<int, BanditArmStatistics>();
+                foreach (var name in named.Keys.Where(f => f.StartsWith("n:", StringComparison.Ordinal)))
+                {
+                    var arm = int.Parse(name.AsSpan(2), CultureInfo.InvariantCulture);
+                    arms[arm] = new BanditArmStatistics(Unpack(named["a:" + name[2..]], (int)(d * d)), Unpack(named["b:" + name[2..]], (int)d), (long)named[name]);
+                }
+                snapshot = new BanditSnapshot((int)d, arms);
             }
-            return (BanditSnapshot?)new BanditSnapshot(d, selected);
+            var entries = new BanditObservation[rows.Length];
+            for (var i = 0; i < rows.Length; i++)
+            {
+                entries[i] = BanditObservation.Decode((byte[])rows[i]!, (int)d);
+            }
+            return (BanditLog?)new BanditLog((int)d, logBase, start, snapshot, entries);
         });
     }
 
     /// <inheritdoc />
-    public Task<long[]?> GetBanditPullsAsync(string bandit, int arms, CancellationToken cancellationToken = default)
+    public Task<bool> CompactBanditAsync(string bandit, long upTo, BanditSnapshot sums, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(bandit);
-        ArgumentOutOfRangeException.ThrowIfNegative(arms);
-        return Timed("get_bandit_pulls", async () =>
+        ArgumentNullException.ThrowIfNull(sums);
+        InMemoryStateStore.EnsureCompactable(upTo, sums);
+        return Timed("compact_bandit", async () =>
         {
-            // One HMGET of the dimension and the pull counters: no arm statistics travel.
-            var fields = new RedisValue[arms + 1];
-            fields[0] = "d";
-            for (var k = 0; k < arms; k++)
+            var args = new List<RedisValue>(2 + (4 * sums.Arms.Count)) { upTo, sums.Dimension };
+            foreach (var (arm, s) in sums.Arms.OrderBy(kv => kv.Key))
             {
-                fields[k + 1] = "n:" + k.ToString(CultureInfo.InvariantCulture);
+                args.Add(arm);
+                args.Add(Pack(s.A));
+                args.Add(Pack(s.B));
+                args.Add(s.Pulls);
             }
-            var values = await Db.HashGetAsync(_keys.Bandit(bandit), fields).ConfigureAwait(false);
-            if (values[0].IsNull)
+            try
             {
-                return null;
+                var done = await Db.ScriptEvaluateAsync(RedisScripts.BanditCompact, [_keys.Bandit(bandit), _keys.BanditLog(bandit)], [.. args]).ConfigureAwait(false);
+                return (long)done == 1;
             }
-            var pulls = new long[arms];
-            for (var k = 0; k < arms; k++)
+            catch (RedisServerException ex) when (ex.Message.Contains("ALIGN_DIMENSION", StringComparison.Ordinal))
             {
-                pulls[k] = values[k + 1].IsNull ? 0 : (long)values[k + 1];
+                throw new InvalidOperationException($"Bandit '{bandit}': {ex.Message}", ex);
             }
-            return (long[]?)pulls;
         });
     }
+
+    /// <inheritdoc />
+    public async Task<BanditSnapshot?> GetBanditAsync(string bandit, CancellationToken cancellationToken = default) =>
+        (await ReadBanditAsync(bandit, 0, cancellationToken).ConfigureAwait(false))?.Fold();
 
     /// <inheritdoc />
     public Task BeatAsync(string id, TimeSpan ttl, string details = "", CancellationToken cancellationToken = default)
@@ -305,19 +275,16 @@ public sealed class RedisStateStore : IStateStore
         return ms;
     }
 
+    private static long Integer(RedisResult value, string what) =>
+        long.TryParse((string?)value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n)
+            ? n
+            : throw new InvalidDataException($"bandit field '{what}' holds '{(string?)value}', not an integer.");
+
     private static byte[] Pack(double[] values)
     {
-        if (BitConverter.IsLittleEndian)
-        {
-            // The stored form is little-endian doubles: on such a host it is the array's own bytes.
-            return MemoryMarshal.AsBytes(values.AsSpan()).ToArray();
-        }
+        // The stored form is little-endian doubles: on such a host it is the array's own bytes.
         var bytes = new byte[values.Length * sizeof(double)];
-        for (var i = 0; i < values.Length; i++)
-        {
-            BinaryPrimitives.WriteDoubleLittleEndian(bytes.AsSpan(i * sizeof(double)), values[i]);
-        }
-
+        BanditObservation.WriteDoubles(values, bytes);
         return bytes;
     }
 
@@ -330,16 +297,7 @@ public sealed class RedisStateStore : IStateStore
         }
 
         var values = new double[count];
-        if (BitConverter.IsLittleEndian)
-        {
-            bytes.CopyTo(MemoryMarshal.AsBytes(values.AsSpan()));
-            return values;
-        }
-        for (var i = 0; i < count; i++)
-        {
-            values[i] = BinaryPrimitives.ReadDoubleLittleEndian(bytes.Slice(i * sizeof(double)));
-        }
-
+        BanditObservation.ReadDoubles(bytes, values);
         return values;
     }
 }

@@ -14,6 +14,8 @@ internal sealed class StateKeys(string ns)
 
     public string Bandit(string name) => $"{Namespace}:bandit:{name}";
 
+    public string BanditLog(string name) => $"{Namespace}:bandit-log:{name}";
+
     public string Heartbeats => $"{Namespace}:heartbeats";
 
     public string HeartbeatDetails => $"{Namespace}:heartbeats:details";

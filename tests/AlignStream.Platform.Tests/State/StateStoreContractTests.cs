@@ -42,16 +42,17 @@ public abstract class StateStoreContractTests : IDisposable
         Assert.Equal(4, (await Store.GetManifestAsync(ManifestKind.Policy))!.Version);
     }
 
+    private static BanditObservation Obs(int arm, double[] x, double reward, double raw = -1) => new(arm, x, raw, reward);
+
     [Fact]
-    public async Task Bandit_updates_add_up_to_hand_computed_statistics()
+    public async Task Bandit_log_folds_to_hand_computed_statistics()
     {
         Assert.Null(await Store.GetBanditAsync("laser"));
-        Assert.Null(await Store.GetBanditPullsAsync("laser", 3));
-        // Arm 0: x=(1,2), r=0.5 then x=(3,-1), r=1. A = Σ x xᵀ, b = Σ r x.
-        await Store.UpdateBanditAsync("laser", new BanditUpdate(0, [1, 2, 2, 4], [0.5, 1]));
-        await Store.UpdateBanditAsync("laser", new BanditUpdate(0, [9, -3, -3, 1], [3, -1]));
-        // Arm 2: x=(0.25,0), r=-2, counted as 3 pulls.
-        await Store.UpdateBanditAsync("laser", new BanditUpdate(2, [0.0625, 0, 0, 0], [-0.5, 0], Pulls: 3));
+        Assert.Null(await Store.ReadBanditAsync("laser", 0));
+        // Arm 0: x=(1,2), r̃=0.5 then x=(3,-1), r̃=1. A = Σ x xᵀ, b = Σ r̃ x. Arm 2: x=(0.25,0), r̃=-2.
+        Assert.Equal(0, await Store.AppendBanditAsync("laser", Obs(0, [1, 2], 0.5, raw: -0.7)));
+        Assert.Equal(1, await Store.AppendBanditAsync("laser", Obs(0, [3, -1], 1)));
+        Assert.Equal(2, await Store.AppendBanditAsync("laser", Obs(2, [0.25, 0], -2)));
 
         var snap = await Store.GetBanditAsync("laser");
         Assert.NotNull(snap);
@@ -62,190 +63,222 @@ public abstract class StateStoreContractTests : IDisposable
         Assert.Equal(2, snap.Arms[0].Pulls);
         Assert.Equal([0.0625, 0, 0, 0], snap.Arms[2].A);
         Assert.Equal([-0.5, 0], snap.Arms[2].B);
-        Assert.Equal(3, snap.Arms[2].Pulls);
+        Assert.Equal(1, snap.Arms[2].Pulls);
 
-        // The cheap check: pull counts only, 0 for an arm never updated, as many arms as asked for.
-        var three = await Store.GetBanditPullsAsync("laser", 3);
-        var one = await Store.GetBanditPullsAsync("laser", 1);
-        var four = await Store.GetBanditPullsAsync("laser", 4);
-        Assert.Equal(new long[] { 2, 0, 3 }, three);
-        Assert.Equal(new long[] { 2 }, one);
-        Assert.Equal(new long[] { 2, 0, 3, 0 }, four);
-        Assert.Null(await Store.GetBanditPullsAsync("other", 3));
+        // A reader that has folded the first observation gets the other two, in order, and nothing to rebuild from.
+        var rest = await Store.ReadBanditAsync("laser", 1);
+        Assert.NotNull(rest);
+        Assert.Equal((2, 0L, 1L, 3L), (rest.Dimension, rest.Base, rest.Start, rest.Next));
+        Assert.False(rest.Rebuild);
+        Assert.Equal([(0, 3.0, -1.0, 1.0, -1.0), (2, 0.25, 0.0, -2.0, -1.0)], rest.Entries.Select(e => (e.Arm, e.Context[0], e.Context[1], e.Reward, e.RawReward)));
+        Assert.Equal(-0.7, (await Store.ReadBanditAsync("laser", 0))!.Entries[0].RawReward);
+        var caughtUp = await Store.ReadBanditAsync("laser", 3);
+        Assert.Empty(caughtUp!.Entries);
+        Assert.Equal(3, caughtUp.Next);
+        Assert.Null(await Store.ReadBanditAsync("other", 0));
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => Store.ReadBanditAsync("laser", -1));
     }
 
     [Fact]
-    public async Task Bandit_arms_read_returns_only_the_listed_arms_as_copies()
+    public async Task Bandit_log_entries_travel_bit_exact()
     {
-        Assert.Null(await Store.GetBanditArmsAsync("some", [0, 1]));
-        await Store.UpdateBanditAsync("some", new BanditUpdate(0, [1, 2, 2, 4], [0.5, 1]));
-        await Store.UpdateBanditAsync("some", new BanditUpdate(2, [0.0625, 0, 0, 0], [-0.5, 0], Pulls: 3));
-        await Store.UpdateBanditAsync("some", new BanditUpdate(2, [1, 0, 0, 0], [1, 0]));
-
-        // Arm 1 was never updated and arm 7 does not exist: both absent; a repeated arm is read once.
-        var part = await Store.GetBanditArmsAsync("some", [2, 1, 7, 2]);
-        Assert.NotNull(part);
-        Assert.Equal(2, part.Dimension);
-        Assert.Equal([2], part.Arms.Keys);
-        Assert.Equal([1.0625, 0, 0, 0], part.Arms[2].A);
-        Assert.Equal([0.5, 0], part.Arms[2].B);
-        Assert.Equal(4, part.Arms[2].Pulls);
-
-        // The same statistics as the whole snapshot holds for that arm, and no others.
-        var whole = await Store.GetBanditAsync("some");
-        var zero = await Store.GetBanditArmsAsync("some", [0]);
-        Assert.Equal(whole!.Arms[0].A, zero!.Arms[0].A);
-        Assert.Equal(whole.Arms[0].B, zero.Arms[0].B);
-        Assert.Equal(whole.Arms[0].Pulls, zero.Arms[0].Pulls);
-        Assert.Empty((await Store.GetBanditArmsAsync("some", []))!.Arms);
-
-        zero.Arms[0].A[0] = 99;
-        Assert.Equal(1.0, (await Store.GetBanditArmsAsync("some", [0]))!.Arms[0].A[0]);
-        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => Store.GetBanditArmsAsync("some", [-1]));
+        double[] x = [1.0 / 3, Math.PI, -0.0, 1e-300, -7.25e12, double.Epsilon, 0.1, -1.0 / 7, 2.5, 1e300, -3, 4.0 / 9];
+        var sent = new BanditObservation(11, x, -Math.E, 0.1 + 0.2);
+        await Store.AppendBanditAsync("exact", sent);
+        var got = Assert.Single((await Store.ReadBanditAsync("exact", 0))!.Entries);
+        Assert.Equal(sent.Arm, got.Arm);
+        Assert.Equal(BitConverter.DoubleToInt64Bits(sent.RawReward), BitConverter.DoubleToInt64Bits(got.RawReward));
+        Assert.Equal(BitConverter.DoubleToInt64Bits(sent.Reward), BitConverter.DoubleToInt64Bits(got.Reward));
+        Assert.Equal(x.Select(BitConverter.DoubleToInt64Bits), got.Context.Select(BitConverter.DoubleToInt64Bits));
     }
 
     [Fact]
-    public async Task Bandit_statistics_larger_than_one_script_chunk_add_exactly()
+    public async Task Bandit_reads_are_copies()
     {
-        // d = 12: A holds 144 doubles, more than the 128 the Redis script handles per struct call.
-        const int d = 12;
-        var x = Enumerable.Range(0, d).Select(i => (i - 5) * 0.5).ToArray();
-        var outer = new double[d * d];
-        for (var i = 0; i < d; i++)
-        {
-            for (var j = 0; j < d; j++)
-            {
-                outer[(i * d) + j] = x[i] * x[j];
-            }
-        }
-
-        await Store.UpdateBanditAsync("wide", new BanditUpdate(4, outer, x));
-        await Store.UpdateBanditAsync("wide", new BanditUpdate(4, outer, x.Select(v => 3 * v).ToArray()));
-
-        var arm = (await Store.GetBanditAsync("wide"))!.Arms[4];
-        Assert.Equal(outer.Select(v => v + v), arm.A);
-        Assert.Equal(x.Select(v => 4 * v), arm.B);
-        Assert.Equal(2, arm.Pulls);
-    }
-
-    [Fact]
-    public async Task Bandit_snapshot_is_a_copy()
-    {
-        await Store.UpdateBanditAsync("copy", new BanditUpdate(1, [1], [2]));
+        var x = new double[] { 1 };
+        await Store.AppendBanditAsync("copy", Obs(1, x, 2));
+        x[0] = 5;
         var first = await Store.GetBanditAsync("copy");
         first!.Arms[1].A[0] = 99;
+        (await Store.ReadBanditAsync("copy", 0))!.Entries[0].Context[0] = 42;
         var second = await Store.GetBanditAsync("copy");
         Assert.Equal([1.0], second!.Arms[1].A);
+        Assert.Equal([2.0], second.Arms[1].B);
+        var context = (await Store.ReadBanditAsync("copy", 0))!.Entries[0].Context;
+        Assert.Equal([1.0], context);
     }
 
     [Fact]
-    public async Task Bandit_update_of_another_dimension_is_refused()
+    public async Task Bandit_observation_of_another_dimension_or_not_finite_is_refused()
     {
-        await Store.UpdateBanditAsync("dims", new BanditUpdate(0, [1, 0, 0, 1], [1, 1]));
-        var ex = await Assert.ThrowsAsync<InvalidOperationException>(
-            () => Store.UpdateBanditAsync("dims", new BanditUpdate(0, [1, 0, 0, 0, 1, 0, 0, 0, 1], [1, 1, 1])));
+        await Store.AppendBanditAsync("dims", Obs(0, [1, 1], 1));
+        var ex = await Assert.ThrowsAsync<InvalidOperationException>(() => Store.AppendBanditAsync("dims", Obs(0, [1, 0, 0], 1)));
         Assert.Contains("dimension", ex.Message, StringComparison.OrdinalIgnoreCase);
-        await Assert.ThrowsAsync<ArgumentException>(() => Store.UpdateBanditAsync("dims", new BanditUpdate(0, [1, 0, 0], [1, 1])));
+        await Assert.ThrowsAsync<ArgumentException>(() => Store.AppendBanditAsync("dims", Obs(-1, [1, 1], 1)));
+        await Assert.ThrowsAsync<ArgumentException>(() => Store.AppendBanditAsync("dims", Obs(0, [], 1)));
+        await Assert.ThrowsAsync<ArgumentException>(() => Store.AppendBanditAsync("dims", Obs(0, [1, double.NaN], 1)));
+        await Assert.ThrowsAsync<ArgumentException>(() => Store.AppendBanditAsync("dims", Obs(0, [1, 1], double.PositiveInfinity)));
+        // Nothing of the refused observations reached the log.
+        Assert.Equal(1, (await Store.ReadBanditAsync("dims", 0))!.Next);
     }
 
     [Fact]
-    public async Task Concurrent_bandit_updates_from_several_clients_lose_nothing()
+    public async Task Compaction_folds_a_prefix_into_the_snapshot_and_readers_continue_or_rebuild()
+    {
+        var rng = new Random(7);
+        BanditObservation Next(int i) => Obs(i % 3, [rng.NextDouble() - 0.5, rng.NextDouble(), 1.0 / (i + 3)], rng.NextDouble());
+        for (var i = 0; i < 5; i++)
+        {
+            await Store.AppendBanditAsync("c", Next(i));
+        }
+        var before = (await Store.ReadBanditAsync("c", 0))!;
+        var whole = before.Fold();
+        var prefix = (before with { Entries = before.Entries.Take(3).ToArray() }).Fold();
+
+        // Sums that do not stand for exactly the first upTo observations, or of another width, are refused outright.
+        await Assert.ThrowsAsync<ArgumentException>(() => Store.CompactBanditAsync("c", 2, prefix));
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => Store.CompactBanditAsync("c", 0, new BanditSnapshot(3, new Dictionary<int, BanditArmStatistics>())));
+        var narrow = new BanditSnapshot(2, new Dictionary<int, BanditArmStatistics> { [0] = new([1, 0, 0, 1], [1, 1], 3) });
+        await Assert.ThrowsAsync<InvalidOperationException>(() => Store.CompactBanditAsync("c", 3, narrow));
+        Assert.False(await Store.CompactBanditAsync("none", 3, prefix));
+
+        Assert.True(await Store.CompactBanditAsync("c", 3, prefix));
+        // Another reader's compaction to the same point, or to one past the log's end, changes nothing.
+        Assert.False(await Store.CompactBanditAsync("c", 3, prefix));
+        var beyond = (before with { Entries = [.. before.Entries, .. before.Entries.Take(1)] }).Fold();
+        Assert.False(await Store.CompactBanditAsync("c", 6, beyond));
+
+        // The fold is unchanged, bit for bit; a new reader gets the snapshot and the two observations after it.
+        var after = (await Store.GetBanditAsync("c"))!;
+        AssertSameSums(whole, after);
+        var fresh = (await Store.ReadBanditAsync("c", 0))!;
+        Assert.True(fresh.Rebuild);
+        Assert.Equal((3L, 3L, 5L), (fresh.Base, fresh.Start, fresh.Next));
+        AssertSameSums(prefix, fresh.Snapshot!);
+        // A reader already past the base just continues.
+        var current = (await Store.ReadBanditAsync("c", 4))!;
+        Assert.False(current.Rebuild);
+        Assert.Equal(before.Entries[4].Context, Assert.Single(current.Entries).Context);
+
+        // Positions keep counting after a compaction; a position beyond the log (a reset elsewhere) gets the snapshot again.
+        Assert.Equal(5, await Store.AppendBanditAsync("c", Next(5)));
+        var lost = (await Store.ReadBanditAsync("c", 9))!;
+        Assert.True(lost.Rebuild);
+        Assert.Equal((3L, 6L), (lost.Start, lost.Next));
+
+        // Compacting all of it leaves an empty log after the snapshot.
+        var all = (await Store.GetBanditAsync("c"))!;
+        Assert.True(await Store.CompactBanditAsync("c", 6, all));
+        var empty = (await Store.ReadBanditAsync("c", 6))!;
+        Assert.Equal((6L, 6L, 6L), (empty.Base, empty.Start, empty.Next));
+        Assert.Empty(empty.Entries);
+        AssertSameSums(all, (await Store.GetBanditAsync("c"))!);
+        Assert.Equal(6, await Store.AppendBanditAsync("c", Next(6)));
+    }
+
+    private static void AssertSameSums(BanditSnapshot expected, BanditSnapshot actual)
+    {
+        Assert.Equal(expected.Dimension, actual.Dimension);
+        Assert.Equal(expected.Arms.Keys.Order(), actual.Arms.Keys.Order());
+        foreach (var (arm, e) in expected.Arms)
+        {
+            Assert.Equal(e.Pulls, actual.Arms[arm].Pulls);
+            Assert.Equal(e.A.Select(BitConverter.DoubleToInt64Bits), actual.Arms[arm].A.Select(BitConverter.DoubleToInt64Bits));
+            Assert.Equal(e.B.Select(BitConverter.DoubleToInt64Bits), actual.Arms[arm].B.Select(BitConverter.DoubleToInt64Bits));
+        }
+    }
+
+    [Fact]
+    public async Task Concurrent_appends_from_several_clients_lose_nothing_and_get_distinct_positions()
     {
         const int clients = 4;
-        const int updatesPerClient = 60;
-        const int d = 3;
+        const int appendsPerClient = 60;
         const int arms = 3;
         var stores = CreateClients(clients);
 
-        // Integer-valued deltas: every order of additions gives the exact same doubles.
-        static BanditUpdate UpdateFor(int client, int k)
+        // Integer-valued contexts and rewards: every order of additions gives the exact same doubles. The raw reward names the writer.
+        static BanditObservation For(int client, int k)
         {
             var n = (client * 1000) + k;
-            var a = new double[d * d];
-            var b = new double[d];
-            for (var i = 0; i < a.Length; i++)
-            {
-                a[i] = ((n + i) % 7) - 3;
-            }
-
-            for (var i = 0; i < d; i++)
-            {
-                b[i] = ((n * (i + 1)) % 5) - 2;
-            }
-
-            return new BanditUpdate(n % arms, a, b, Pulls: 1 + (n % 2));
+            return new BanditObservation(n % arms, [(n % 7) - 3, (n % 5) - 2, n % 3], n, (n % 4) - 1);
         }
 
-        var expectedA = new double[arms, d * d];
-        var expectedB = new double[arms, d];
-        var expectedPulls = new long[arms];
-        for (var c = 0; c < clients; c++)
-        {
-            for (var k = 0; k < updatesPerClient; k++)
-            {
-                var u = UpdateFor(c, k);
-                for (var i = 0; i < d * d; i++)
-                {
-                    expectedA[u.Arm, i] += u.DeltaA[i];
-                }
+        var positions = await Task.WhenAll(Enumerable.Range(0, clients).Select(c => Task.Run(async () =>
+            // Several appends in flight per client as well as across clients.
+            await Task.WhenAll(Enumerable.Range(0, appendsPerClient).Select(k => stores[c].AppendBanditAsync("shared", For(c, k)))))));
 
-                for (var i = 0; i < d; i++)
-                {
-                    expectedB[u.Arm, i] += u.DeltaB[i];
-                }
-
-                expectedPulls[u.Arm] += u.Pulls;
-            }
-        }
-
-        await Task.WhenAll(Enumerable.Range(0, clients).Select(c => Task.Run(async () =>
-        {
-            // Several updates in flight per client as well as across clients.
-            await Task.WhenAll(Enumerable.Range(0, updatesPerClient)
-                .Select(k => stores[c].UpdateBanditAsync("shared", UpdateFor(c, k))));
-        })));
-
-        var snap = await stores[0].GetBanditAsync("shared");
-        Assert.NotNull(snap);
+        Assert.Equal(Enumerable.Range(0, clients * appendsPerClient).Select(i => (long)i), positions.SelectMany(p => p).Order());
+        var log = (await stores[0].ReadBanditAsync("shared", 0))!;
+        var expected = Enumerable.Range(0, clients).SelectMany(c => Enumerable.Range(0, appendsPerClient).Select(k => For(c, k))).ToArray();
+        Assert.Equal(expected.Select(o => o.RawReward).Order(), log.Entries.Select(e => e.RawReward).Order());
+        var snap = log.Fold();
         for (var arm = 0; arm < arms; arm++)
         {
-            Assert.Equal(expectedPulls[arm], snap.Arms[arm].Pulls);
-            Assert.Equal(Enumerable.Range(0, d * d).Select(i => expectedA[arm, i]), snap.Arms[arm].A);
-            Assert.Equal(Enumerable.Range(0, d).Select(i => expectedB[arm, i]), snap.Arms[arm].B);
+            var mine = expected.Where(o => o.Arm == arm).ToArray();
+            Assert.Equal(mine.Length, snap.Arms[arm].Pulls);
+            for (var i = 0; i < 3; i++)
+            {
+                Assert.Equal(mine.Sum(o => o.Reward * o.Context[i]), snap.Arms[arm].B[i]);
+                for (var j = 0; j < 3; j++)
+                {
+                    Assert.Equal(mine.Sum(o => o.Context[i] * o.Context[j]), snap.Arms[arm].A[(i * 3) + j]);
+                }
+            }
         }
-
-        Assert.Equal(clients * updatesPerClient * 1.5, expectedPulls.Sum());
     }
 
     [Fact]
-    public async Task Snapshots_read_during_concurrent_updates_are_never_torn()
+    public async Task Readers_stay_consistent_while_others_append_and_compact()
     {
-        var stores = CreateClients(3);
-        // Every update adds A += 1 (each cell), b += 2 and one pull, so a consistent snapshot has A = n and b = 2n for its n pulls.
+        var stores = CreateClients(4);
+        // Every observation has x = (1, 1) and r̃ = 1, so consistent sums have A = n in each cell and b = n for n pulls.
         var writers = Enumerable.Range(0, 2).Select(c => Task.Run(async () =>
         {
             for (var k = 0; k < 80; k++)
             {
-                await stores[c].UpdateBanditAsync("torn", new BanditUpdate(k % 2, [1, 1, 1, 1], [2, 2]));
+                await stores[c].AppendBanditAsync("torn", Obs(k % 2, [1, 1], 1));
             }
         })).ToArray();
-        var snapshots = 0;
-        while (!writers.All(w => w.IsCompleted) || snapshots == 0)
+        var compactor = Task.Run(async () =>
         {
-            var snap = await stores[2].GetBanditAsync("torn");
-            foreach (var (arm, stats) in snap?.Arms ?? new Dictionary<int, BanditArmStatistics>())
+            while (!writers.All(w => w.IsCompleted))
             {
-                Assert.All(stats.A, a => Assert.Equal(stats.Pulls, a));
-                Assert.All(stats.B, b => Assert.Equal(2 * stats.Pulls, b));
+                var log = await stores[2].ReadBanditAsync("torn", 0);
+                if (log is { Next: > 0 })
+                {
+                    await stores[2].CompactBanditAsync("torn", log.Next, log.Fold());
+                }
             }
-
-            snapshots++;
+        });
+        // An incremental reader, as a scorer is: it keeps its own fold and asks from where it stopped.
+        BanditSnapshot? mine = null;
+        long next = 0;
+        var reads = 0;
+        while (!writers.All(w => w.IsCompleted) || reads == 0)
+        {
+            var log = await stores[3].ReadBanditAsync("torn", next);
+            if (log is not null)
+            {
+                var sums = log.Rebuild || mine is null ? log.Snapshot : mine;
+                mine = new BanditLog(log.Dimension, log.Base, log.Start, sums ?? new BanditSnapshot(2, new Dictionary<int, BanditArmStatistics>()), log.Entries).Fold();
+                next = log.Next;
+                foreach (var (_, stats) in mine.Arms)
+                {
+                    Assert.All(stats.A, a => Assert.Equal(stats.Pulls, a));
+                    Assert.All(stats.B, b => Assert.Equal(stats.Pulls, b));
+                }
+                Assert.Equal(next, mine.Pulls);
+            }
+            reads++;
         }
 
         await Task.WhenAll(writers);
-        var final = await stores[2].GetBanditAsync("torn");
-        Assert.Equal(80, final!.Arms[0].Pulls);
-        Assert.Equal(80, final.Arms[1].Pulls);
+        await compactor;
+        var final = (await stores[3].ReadBanditAsync("torn", next))!;
+        mine = new BanditLog(final.Dimension, final.Base, final.Start, final.Rebuild ? final.Snapshot : mine, final.Entries).Fold();
+        Assert.Equal(80, mine.Arms[0].Pulls);
+        Assert.Equal(80, mine.Arms[1].Pulls);
+        AssertSameSums((await stores[0].GetBanditAsync("torn"))!, mine);
     }
 
     [Fact]

@@ -29,8 +29,8 @@ public sealed class ScorerPipelineTests
         await using var host = await ScorerHost.StartAsync(registry, "--Scorer:Segments=true", "--Scorer:SegmentWeighting=true", "--Scorer:SegmentTau=3");
 
         // Teach the per-task bandits (arms afinn=0, arith=1, toxicity=2) that afinn suits sentiment and arith the arith task.
-        await host.State.UpdateBanditAsync(LaserKeys.Bandit("exp", "sentiment"), new(0, Outer(SentimentContext), [1, 0, 0, 0]));
-        await host.State.UpdateBanditAsync(LaserKeys.Bandit("exp", "arith"), new(1, Outer(ArithContext), [0, 1, 0, 0]));
+        await host.State.AppendBanditAsync(LaserKeys.Bandit("exp", "sentiment"), new(0, Context(SentimentContext), 1, 1));
+        await host.State.AppendBanditAsync(LaserKeys.Bandit("exp", "arith"), new(1, Context(ArithContext), 1, 1));
 
         var sets = new[]
         {
@@ -137,7 +137,7 @@ public sealed class ScorerPipelineTests
     {
         var registry = new RewardModelRegistry();
         await using var host = await ScorerHost.StartAsync(registry, "--Scorer:ScoreAllRewardModels=false");
-        await host.State.UpdateBanditAsync(LaserKeys.Bandit("exp", "sentiment"), new(0, Outer(SentimentContext), [1, 0, 0, 0]));
+        await host.State.AppendBanditAsync(LaserKeys.Bandit("exp", "sentiment"), new(0, Context(SentimentContext), 1, 1));
 
         // afinn (the taught arm) ranks these three equal: no pair can be built.
         var tie = Sets.Make("r-tie", "p-tie", "sentiment", "Describe the table", SentimentContext, "a wooden table", "four legs", "it is brown");
@@ -163,5 +163,5 @@ public sealed class ScorerPipelineTests
         Assert.DoesNotContain("align_scorer_reward_score_bucket{reward_model=\"toxicity\"", metrics);
     }
 
-    private static double[] Outer(float[] x) => x.SelectMany(a => x.Select(b => (double)a * b)).ToArray();
+    private static double[] Context(float[] x) => x.Select(v => (double)v).ToArray();
 }

@@ -124,9 +124,9 @@ public sealed class SharedBanditTests : IDisposable
     [Fact]
     public async Task A_router_that_follows_many_feedbacks_scores_like_one_built_fresh_from_the_store()
     {
-        // The router updates its cached inverses in place while arms gain a few pulls between snapshots; after
-        // more feedback than FullInversionEvery, mixed with several pulls per snapshot and another replica's
-        // updates, it must still score exactly as a router that inverts everything from the store.
+        // The router folds new observations into its inverses in place (Sherman–Morrison) as they arrive, several at a
+        // time and from another replica too; past FullInversionEvery pulls of an arm it inverts that arm again. It must
+        // score as a router that inverts everything it reads from the store.
         var (router, applier) = Replica();
         var (other, otherApplier) = Replica();
         var rng = new Random(9);
@@ -153,43 +153,60 @@ public sealed class SharedBanditTests : IDisposable
     }
 
     [Fact]
-    public async Task Statistics_are_fetched_only_when_the_pull_counts_changed_and_then_only_for_the_changed_arm()
+    public async Task A_router_reads_only_the_observations_it_has_not_folded_and_compacts_the_log()
     {
         var counting = DispatchProxy.Create<IStateStore, CountingStore>();
         var store = (CountingStore)(object)counting;
         store.Inner = _store;
-        var options = Microsoft.Extensions.Options.Options.Create(new ScorerOptions { RewardModels = "afinn,arith,length", BanditAlpha = 0.1 });
+        var options = Microsoft.Extensions.Options.Options.Create(new ScorerOptions { RewardModels = "afinn,arith", BanditAlpha = 0.1, BanditCompactEvery = 4 });
         var router = new LaserRouter(counting, options);
         var (_, applier) = Replica();
         int Calls(string name) => store.Calls.GetValueOrDefault(name);
+        long From() => (long)store.LastArgs[nameof(IStateStore.ReadBanditAsync)][1]!;
+        var key = LaserKeys.Bandit(null);
 
-        var first = await router.ChooseAsync("", "f1", [1f, 0f], CancellationToken.None);
-        Assert.Equal(1, Calls(nameof(IStateStore.GetBanditAsync)));
+        // No observations yet: every choice asks from the start.
+        var f1 = await router.ChooseAsync("", "f1", [1f, 0f], CancellationToken.None);
         await router.ChooseAsync("", "f2", [0f, 1f], CancellationToken.None);
+        Assert.Equal(0, From());
+
+        // One feedback: read once from 0, then from 1 with nothing new.
+        await applier.ApplyAsync(new BanditFeedback("f1", f1.Arm, [], -0.4), CancellationToken.None);
         await router.ChooseAsync("", "f3", [0.6f, 0.8f], CancellationToken.None);
-        Assert.Equal(1, Calls(nameof(IStateStore.GetBanditAsync)));
-        Assert.Equal(0, Calls(nameof(IStateStore.GetBanditArmsAsync)));
-
-        // One feedback moves one arm: the cached router reads that arm's statistics, not the whole bandit.
-        await applier.ApplyAsync(new BanditFeedback("f1", first.Arm, [], -0.4), CancellationToken.None);
+        Assert.Equal(0, From());
         await router.ChooseAsync("", "f4", [1f, 0f], CancellationToken.None);
-        Assert.Equal(1, Calls(nameof(IStateStore.GetBanditAsync)));
-        Assert.Equal(1, Calls(nameof(IStateStore.GetBanditArmsAsync)));
-        Assert.Equal([first.Arm], (IReadOnlyList<int>)store.LastArgs[nameof(IStateStore.GetBanditArmsAsync)][1]!);
-        await router.ChooseAsync("", "f5", [1f, 0f], CancellationToken.None);
-        Assert.Equal(1, Calls(nameof(IStateStore.GetBanditArmsAsync)));
-        Assert.Equal(5, Calls(nameof(IStateStore.GetBanditPullsAsync)));
+        Assert.Equal(1, From());
+        Assert.Equal(4, Calls(nameof(IStateStore.ReadBanditAsync)));
+        Assert.Equal(0, Calls(nameof(IStateStore.GetBanditAsync)));
+        Assert.Equal(0, Calls(nameof(IStateStore.CompactBanditAsync)));
 
-        // Two arms moved (one of them twice): both, and only they, are read.
-        var g1 = await router.ChooseAsync("", "g1", [0f, 1f], CancellationToken.None);
-        await applier.ApplyAsync(new BanditFeedback("g1", g1.Arm, [], -0.2), CancellationToken.None);
-        var other = (g1.Arm + 1) % 3;
-        await applier.ApplyAsync(new BanditFeedback("g2", other, [0.6f, 0.8f], -0.3), CancellationToken.None);
-        await applier.ApplyAsync(new BanditFeedback("g3", other, [0.8f, 0.6f], -0.1), CancellationToken.None);
-        await router.ChooseAsync("", "g4", [1f, 0f], CancellationToken.None);
-        Assert.Equal(2, Calls(nameof(IStateStore.GetBanditArmsAsync)));
-        Assert.Equal(new[] { g1.Arm, other }.Order(), ((IReadOnlyList<int>)store.LastArgs[nameof(IStateStore.GetBanditArmsAsync)][1]!).Order());
-        Assert.Equal(1, Calls(nameof(IStateStore.GetBanditAsync)));
+        // Three more: the router reads them from 1, reaches Scorer:BanditCompactEvery and folds the log into the snapshot.
+        await applier.ApplyAsync(new BanditFeedback("f2", 0, [], -0.2), CancellationToken.None);
+        await applier.ApplyAsync(new BanditFeedback("f3", 1, [], -0.3), CancellationToken.None);
+        await applier.ApplyAsync(new BanditFeedback("f4", 1, [], -0.1), CancellationToken.None);
+        var before = (await _store.GetBanditAsync(key))!;
+        var probe = await router.ChooseAsync("", "g1", [0.8f, 0.6f], CancellationToken.None);
+        Assert.Equal(1, From());
+        Assert.Equal(1, Calls(nameof(IStateStore.CompactBanditAsync)));
+        var log = (await _store.ReadBanditAsync(key, 0))!;
+        Assert.Equal((4L, 4L), (log.Base, log.Next));
+        Assert.Empty(log.Entries);
+        var after = (await _store.GetBanditAsync(key))!;
+        foreach (var (arm, stats) in before.Arms)
+        {
+            Assert.Equal(stats.A, after.Arms[arm].A);
+            Assert.Equal(stats.B, after.Arms[arm].B);
+            Assert.Equal(stats.Pulls, after.Arms[arm].Pulls);
+        }
+
+        // A router that starts now builds from the snapshot and scores exactly as the one that folded every observation.
+        var (fresh, _) = Replica();
+        var rebuilt = await fresh.ChooseAsync("", "g2", [0.8f, 0.6f], CancellationToken.None);
+        Assert.Equal(probe.Arm, rebuilt.Arm);
+        Assert.Equal(probe.Ucb, rebuilt.Ucb, new Tolerance(1e-12));
+        await router.ChooseAsync("", "g3", [1f, 0f], CancellationToken.None);
+        Assert.Equal(4, From());
+        Assert.Equal(1, Calls(nameof(IStateStore.CompactBanditAsync)));
     }
 
     /// <summary>Counts calls by method name and forwards them to the real store.</summary>
