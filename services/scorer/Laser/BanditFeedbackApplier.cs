@@ -56,7 +56,12 @@ public sealed partial class BanditFeedbackApplier
             return FeedbackOutcome.Rejected;
         }
         var ttl = TimeSpan.FromSeconds(_options.BanditPendingTtlSeconds);
-        var pendingJson = await _state.GetValueAsync(LaserKeys.Pending(feedback.BatchId), cancellationToken).ConfigureAwait(false);
+        // The pending pull and the claim in one round trip. A claim taken for feedback that then turns out unusable
+        // costs nothing: the same event would be unusable again.
+        var pendingTask = _state.GetValueAsync(LaserKeys.Pending(feedback.BatchId), cancellationToken);
+        var claimTask = _state.TryClaimAsync(LaserKeys.FeedbackClaim(feedback.BatchId), ttl, cancellationToken);
+        await Task.WhenAll(pendingTask, claimTask).ConfigureAwait(false);
+        var pendingJson = await pendingTask.ConfigureAwait(false);
         var pull = pendingJson is null ? null : PendingPull.FromJson(pendingJson);
         var outcome = FeedbackOutcome.Applied;
         if (pull is null)
@@ -71,54 +76,45 @@ public sealed partial class BanditFeedbackApplier
             pull = new PendingPull(LaserKeys.Bandit(null), feedback.Arm, arms[feedback.Arm], Normalize(feedback.Context));
             outcome = FeedbackOutcome.AppliedFromEvent;
         }
-        if (!await _state.TryClaimAsync(LaserKeys.FeedbackClaim(feedback.BatchId), ttl, cancellationToken).ConfigureAwait(false))
+        if (!await claimTask.ConfigureAwait(false))
         {
             return FeedbackOutcome.Duplicate;
         }
         var raw = feedback.Reward;
         var normalized = normalizedReward ?? await NormalizeAsync(pull.Bandit, raw, cancellationToken).ConfigureAwait(false);
-        await _state.AppendBanditAsync(pull.Bandit, new BanditObservation(pull.Arm, pull.Context, raw, normalized), cancellationToken).ConfigureAwait(false);
-        await _state.DeleteValueAsync(LaserKeys.Pending(feedback.BatchId), cancellationToken).ConfigureAwait(false);
+        // The observation and the end of the pending pull in one round trip.
+        await Task.WhenAll(
+            _state.AppendBanditAsync(pull.Bandit, new BanditObservation(pull.Arm, pull.Context, raw, normalized), cancellationToken),
+            _state.DeleteValueAsync(LaserKeys.Pending(feedback.BatchId), cancellationToken)).ConfigureAwait(false);
         LogApplied(feedback.BatchId, pull.RewardModel, raw, normalized);
         return outcome;
     }
 
     /// <summary>
-    /// Appends r to the bandit's bounded history ring and maps it like LASeR's code: raw while fewer than two
-    /// rewards are known, else 0 below P20, 1 above P80, linear between (0.5 when P20 = P80).
+    /// Appends r to the bandit's shared history window (the newest Scorer:BanditHistoryWindow raw rewards, one round
+    /// trip) and maps it like LASeR's code: raw while fewer than two rewards are known, else 0 below P20, 1 above P80,
+    /// linear between (0.5 when P20 = P80).
     /// </summary>
     private async Task<double> NormalizeAsync(string bandit, double raw, CancellationToken cancellationToken)
     {
-        var window = _options.BanditHistoryWindow;
-        var count = await _state.IncrementAsync(LaserKeys.HistoryCount(bandit), 1, cancellationToken).ConfigureAwait(false);
-        var mine = (count - 1) % window;
-        await _state.SetValueAsync(LaserKeys.HistorySlot(bandit, mine), raw.ToString("R", System.Globalization.CultureInfo.InvariantCulture), null, cancellationToken)
+        var recent = await _state.PushRecentAsync(
+            LaserKeys.History(bandit), raw.ToString("R", System.Globalization.CultureInfo.InvariantCulture), _options.BanditHistoryWindow, cancellationToken)
             .ConfigureAwait(false);
-        if (count <= _options.BanditWarmup)
+        if (recent.Count <= _options.BanditWarmup)
         {
             // [EXT] Too few losses to place this one: LASeR's code passes the raw −loss through here, a large negative
             // number that buries the first arms tried for good under a small α. Neutral instead, and remember the loss.
             return 0.5;
         }
-        var history = new List<double>();
-        var filled = Math.Min(count, window);
-        // The other slots of the ring in one round trip (up to BanditHistoryWindow − 1 keys).
-        var slots = new List<string>((int)filled);
-        for (var slot = 0L; slot < filled; slot++)
+        var history = new List<double>(recent.Values.Count);
+        // The Alignment library's normaliser appends r itself, so it gets the others' rewards only (the last value is r).
+        for (var i = 0; i < recent.Values.Count - 1; i++)
         {
-            if (slot != mine)
-            {
-                slots.Add(LaserKeys.HistorySlot(bandit, slot));
-            }
-        }
-        foreach (var text in await _state.GetValuesAsync(slots, cancellationToken).ConfigureAwait(false))
-        {
-            if (text is not null && double.TryParse(text, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var v))
+            if (double.TryParse(recent.Values[i], System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var v))
             {
                 history.Add(v);
             }
         }
-        // The Alignment library's normaliser appends r itself, so it gets the others' rewards only.
         var probe = new LinUcbBandit(new LinUcbOptions { Arms = 1, Dimension = 1 }, BanditState.FromSums(1, 1, new Dictionary<int, ArmSums>(), history));
         return probe.NormalizeReward(raw);
     }

@@ -1,5 +1,3 @@
-using System.Globalization;
-
 namespace AlignStream.Scorer.Laser;
 
 /// <summary>State-store keys of the LASeR bandit shared by every scorer replica, one bandit per experiment.</summary>
@@ -20,10 +18,6 @@ public static class LaserKeys
     /// <summary>Idempotency key of one batch's feedback, so a redelivered event is applied once.</summary>
     public static string FeedbackClaim(string batchId) => "scorer:laser:feedback:" + batchId;
 
-    /// <summary>Counter of raw rewards ever recorded for a bandit (its value picks the next history slot).</summary>
-    public static string HistoryCount(string bandit) => $"scorer:{bandit}:history:count";
-
-    /// <summary>One slot of the bounded raw-reward history ring.</summary>
-    public static string HistorySlot(string bandit, long slot) =>
-        $"scorer:{bandit}:history:{slot.ToString(CultureInfo.InvariantCulture)}";
+    /// <summary>The bandit's shared window of recent raw rewards (IStateStore.PushRecentAsync).</summary>
+    public static string History(string bandit) => $"scorer:{bandit}:history";
 }

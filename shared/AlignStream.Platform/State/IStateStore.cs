@@ -63,6 +63,13 @@ public interface IStateStore
     /// <summary>Adds <paramref name="delta"/> (may be negative) to an integer value atomically; absent counts as 0. Returns the new value.</summary>
     Task<long> IncrementAsync(string key, long delta = 1, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Appends <paramref name="value"/> to the bounded list <paramref name="key"/>, which keeps the newest
+    /// <paramref name="keep"/>, and returns, in one atomic step, how many values were ever appended there and the kept
+    /// values, oldest first, ending with this one: a history window that replicas share without a round trip per slot.
+    /// </summary>
+    Task<RecentValues> PushRecentAsync(string key, string value, int keep, CancellationToken cancellationToken = default);
+
     /// <summary>Removes a small value; true if it existed.</summary>
     Task<bool> DeleteValueAsync(string key, CancellationToken cancellationToken = default);
 }

@@ -12,6 +12,7 @@ public sealed class InMemoryStateStore : IStateStore
     private readonly Dictionary<string, (string Value, DateTimeOffset? ExpiresAt)> _values = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Bandit> _bandits = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Heartbeat> _heartbeats = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, (long Count, Queue<string> Values)> _recent = new(StringComparer.Ordinal);
 
     /// <summary>Creates an empty store with namespace <paramref name="ns"/> on the given clock (system clock by default).</summary>
     public InMemoryStateStore(string ns = "align", TimeProvider? time = null)
@@ -225,6 +226,25 @@ public sealed class InMemoryStateStore : IStateStore
             var expires = _values.TryGetValue(k, out var old) ? old.ExpiresAt : null;
             _values[k] = (value.ToString(System.Globalization.CultureInfo.InvariantCulture), expires);
             return Task.FromResult(value);
+        }
+    }
+
+    /// <inheritdoc />
+    public Task<RecentValues> PushRecentAsync(string key, string value, int keep, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(key);
+        ArgumentNullException.ThrowIfNull(value);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(keep);
+        lock (_gate)
+        {
+            var (count, values) = _recent.GetValueOrDefault(key, (0, new Queue<string>()));
+            values.Enqueue(value);
+            while (values.Count > keep)
+            {
+                values.Dequeue();
+            }
+            _recent[key] = (count + 1, values);
+            return Task.FromResult(new RecentValues(count + 1, [.. values]));
         }
     }
 

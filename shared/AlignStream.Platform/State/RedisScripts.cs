@@ -61,6 +61,14 @@ internal static class RedisScripts
         return 1
         """;
 
+    /// <summary>KEYS[1] list, KEYS[2] its append counter. ARGV: value, keep. Returns [count, kept values oldest first].</summary>
+    public const string PushRecent = """
+        local n = redis.call('INCR', KEYS[2])
+        redis.call('RPUSH', KEYS[1], ARGV[1])
+        redis.call('LTRIM', KEYS[1], -tonumber(ARGV[2]), -1)
+        return {n, redis.call('LRANGE', KEYS[1], 0, -1)}
+        """;
+
     /// <summary>KEYS[1] heartbeat zset (score = expiry ms), KEYS[2] details hash. ARGV: id, ttl ms, details. Returns expiry ms.</summary>
     public const string Beat = """
         local t = redis.call('TIME')

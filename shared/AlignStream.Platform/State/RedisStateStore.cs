@@ -235,6 +235,20 @@ public sealed class RedisStateStore : IStateStore
     }
 
     /// <inheritdoc />
+    public Task<RecentValues> PushRecentAsync(string key, string value, int keep, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(key);
+        ArgumentNullException.ThrowIfNull(value);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(keep);
+        return Timed("push_recent", async () =>
+        {
+            var result = (RedisResult[])(await Db.ScriptEvaluateAsync(RedisScripts.PushRecent, [_keys.Recent(key), _keys.RecentCount(key)], [value, keep]).ConfigureAwait(false))!;
+            var values = ((RedisResult[])result[1]!).Select(v => (string)v!).ToArray();
+            return new RecentValues((long)result[0], values);
+        });
+    }
+
+    /// <inheritdoc />
     public Task<bool> DeleteValueAsync(string key, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(key);

@@ -23,4 +23,8 @@ internal sealed class StateKeys(string ns)
     public string Idempotency(string key) => $"{Namespace}:idem:{key}";
 
     public string Value(string key) => $"{Namespace}:value:{key}";
+
+    public string Recent(string key) => $"{Namespace}:recent:{key}";
+
+    public string RecentCount(string key) => $"{Namespace}:recent-count:{key}";
 }

@@ -282,6 +282,44 @@ public abstract class StateStoreContractTests : IDisposable
     }
 
     [Fact]
+    public async Task Recent_values_keep_the_newest_and_count_every_push()
+    {
+        var seen = new List<RecentValues>();
+        foreach (var v in new[] { "a", "b", "c", "d", "e" })
+        {
+            seen.Add(await Store.PushRecentAsync("window", v, keep: 3));
+        }
+        Assert.Equal([1L, 2, 3, 4, 5], seen.Select(r => r.Count));
+        Assert.Equal(["a"], seen[0].Values);
+        Assert.Equal(["a", "b", "c"], seen[2].Values);
+        Assert.Equal(["c", "d", "e"], seen[4].Values);
+        // Another key is another window; the values are not small values of the same name.
+        Assert.Equal(["x"], (await Store.PushRecentAsync("other", "x", keep: 3)).Values);
+        Assert.Null(await Store.GetValueAsync("window"));
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => Store.PushRecentAsync("window", "f", keep: 0));
+    }
+
+    [Fact]
+    public async Task Concurrent_pushes_each_get_their_own_count_and_see_themselves_last()
+    {
+        var stores = CreateClients(4);
+        var results = await Task.WhenAll(Enumerable.Range(0, 4).SelectMany(c => Enumerable.Range(0, 50).Select(k =>
+            stores[c].PushRecentAsync("shared-window", $"{c}:{k}", keep: 8))));
+        Assert.Equal(Enumerable.Range(1, 200).Select(n => (long)n), results.Select(r => r.Count).Order());
+        var pushed = Enumerable.Range(0, 4).SelectMany(c => Enumerable.Range(0, 50).Select(k => $"{c}:{k}")).ToArray();
+        for (var i = 0; i < results.Length; i++)
+        {
+            Assert.Equal(pushed[i], results[i].Values[^1]);
+            Assert.Equal((int)Math.Min(results[i].Count, 8), results[i].Values.Count);
+        }
+        var last = results.MaxBy(r => r.Count)!;
+        // The window after the last push is that push's window moved on by one.
+        var end = await stores[0].PushRecentAsync("shared-window", "end", keep: 8);
+        Assert.Equal(201, end.Count);
+        Assert.Equal([.. last.Values.Skip(1), "end"], end.Values);
+    }
+
+    [Fact]
     public async Task Idempotency_key_is_claimed_once_until_it_expires()
     {
         Assert.True(await Store.TryClaimAsync("pair-1", ShortTtl));
