@@ -7,18 +7,38 @@ namespace AlignStream.Platform.State;
 internal static class RedisScripts
 {
     /// <summary>
+    /// Lua: the log position of the hash's snapshot. A bandit hash written before the event log (fields d, a:, b:, n:
+    /// without <c>base</c>) holds the sums of its first Σn observations, so that is where its log starts; it is recorded.
+    /// </summary>
+    private const string BaseOf = """
+        local function baseOf(h)
+          local b = redis.call('HGET', h, 'base')
+          if b then return b end
+          local n = 0
+          local fields = redis.call('HKEYS', h)
+          for _, f in ipairs(fields) do
+            if string.sub(f, 1, 2) == 'n:' then n = n + tonumber(redis.call('HGET', h, f)) end
+          end
+          local text = string.format('%.0f', n)
+          redis.call('HSET', h, 'base', text)
+          return text
+        end
+
+        """;
+
+    /// <summary>
     /// KEYS[1] bandit hash, KEYS[2] its event log (a list). ARGV: d, one encoded observation. Returns the observation's
     /// position. Hash fields: <c>d</c>, <c>base</c> (position of the log's first entry) and the snapshot of everything
     /// before it, <c>a:{arm}</c>, <c>b:{arm}</c> (packed little-endian doubles) and <c>n:{arm}</c> (pulls).
     /// </summary>
-    public const string BanditAppend = """
+    public const string BanditAppend = BaseOf + """
         local d = tonumber(ARGV[1])
         local stored = redis.call('HGET', KEYS[1], 'd')
         if stored and tonumber(stored) ~= d then
           return redis.error_reply('ALIGN_DIMENSION bandit dimension is ' .. stored .. ', the observation has ' .. d)
         end
         if not stored then redis.call('HSET', KEYS[1], 'd', d, 'base', 0) end
-        local base = tonumber(redis.call('HGET', KEYS[1], 'base'))
+        local base = tonumber(baseOf(KEYS[1]))
         return base + redis.call('RPUSH', KEYS[2], ARGV[2]) - 1
         """;
 
@@ -27,10 +47,10 @@ internal static class RedisScripts
     /// entries from <c>from</c> when the log holds that position (snapshot empty), else the whole hash (the snapshot) and
     /// every entry from <c>base</c>.
     /// </summary>
-    public const string BanditRead = """
+    public const string BanditRead = BaseOf + """
         local d = redis.call('HGET', KEYS[1], 'd')
         if not d then return false end
-        local baseText = redis.call('HGET', KEYS[1], 'base') or '0'
+        local baseText = baseOf(KEYS[1])
         local base = tonumber(baseText)
         local len = redis.call('LLEN', KEYS[2])
         local from = tonumber(ARGV[1])
@@ -44,13 +64,13 @@ internal static class RedisScripts
     /// KEYS as <see cref="BanditAppend"/>. ARGV: upTo, d, then per arm: arm, A, b, pulls (the sums of entries before
     /// upTo). Replaces the snapshot and trims the log when upTo lies after base and within the log; returns 1, else 0.
     /// </summary>
-    public const string BanditCompact = """
+    public const string BanditCompact = BaseOf + """
         local d = redis.call('HGET', KEYS[1], 'd')
         if not d then return 0 end
         if tonumber(d) ~= tonumber(ARGV[2]) then
           return redis.error_reply('ALIGN_DIMENSION bandit dimension is ' .. d .. ', the sums have ' .. ARGV[2])
         end
-        local base = tonumber(redis.call('HGET', KEYS[1], 'base') or '0')
+        local base = tonumber(baseOf(KEYS[1]))
         local upTo = tonumber(ARGV[1])
         if upTo <= base or upTo > base + redis.call('LLEN', KEYS[2]) then return 0 end
         for i = 3, #ARGV, 4 do
