@@ -145,7 +145,25 @@ public sealed record BanditSnapshot(int Dimension, IReadOnlyDictionary<int, Band
     public long Pulls => Arms.Values.Sum(a => a.Pulls);
 
     /// <summary>A deep copy.</summary>
-    public BanditSnapshot Copy() => new(Dimension, Arms.ToDictionary(kv => kv.Key, kv => new BanditArmStatistics((double[])kv.Value.A.Clone(), (double[])kv.Value.B.Clone(), kv.Value.Pulls)));
+    public BanditSnapshot Copy() => new(Dimension, CopyArms());
+
+    /// <summary>A deep copy of the arms in a dictionary of its own (a fold adds to it).</summary>
+    internal Dictionary<int, BanditArmStatistics> CopyArms() =>
+        Arms.ToDictionary(kv => kv.Key, kv => new BanditArmStatistics((double[])kv.Value.A.Clone(), (double[])kv.Value.B.Clone(), kv.Value.Pulls));
+
+    /// <summary>
+    /// The checks every store makes before compacting (<see cref="IStateStore.CompactBanditAsync"/>): a valid snapshot
+    /// whose pulls are exactly the observations before <paramref name="upTo"/>.
+    /// </summary>
+    internal static void EnsureCompactable(long upTo, BanditSnapshot sums)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(upTo);
+        sums.EnsureValid();
+        if (sums.Pulls != upTo)
+        {
+            throw new ArgumentException($"sums for the first {upTo} observations must count {upTo} pulls; they count {sums.Pulls}.", nameof(sums));
+        }
+    }
 
     /// <summary>Throws <see cref="ArgumentException"/> when an arm's sums do not have this snapshot's dimension.</summary>
     public void EnsureValid()
@@ -195,7 +213,7 @@ public sealed record BanditLog(int Dimension, long Base, long Start, BanditSnaps
             throw new InvalidOperationException($"a log read from position {Start} without a snapshot holds only part of the bandit; read it from 0 to fold it.");
         }
         var d = Dimension;
-        var arms = Snapshot?.Copy().Arms.ToDictionary() ?? [];
+        var arms = Snapshot?.CopyArms() ?? [];
         foreach (var entry in Entries)
         {
             if (!arms.TryGetValue(entry.Arm, out var arm))

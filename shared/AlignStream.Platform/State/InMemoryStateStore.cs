@@ -85,7 +85,7 @@ public sealed class InMemoryStateStore : IStateStore
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(bandit);
         ArgumentNullException.ThrowIfNull(sums);
-        EnsureCompactable(upTo, sums);
+        BanditSnapshot.EnsureCompactable(upTo, sums);
         lock (_gate)
         {
             if (!_bandits.TryGetValue(_keys.Bandit(bandit), out var b))
@@ -114,17 +114,6 @@ public sealed class InMemoryStateStore : IStateStore
     /// <inheritdoc />
     public async Task<BanditSnapshot?> GetBanditAsync(string bandit, CancellationToken cancellationToken = default) =>
         (await ReadBanditAsync(bandit, 0, cancellationToken).ConfigureAwait(false))?.Fold();
-
-    /// <summary>The checks both stores make before compacting: a valid snapshot whose pulls are the observations before <paramref name="upTo"/>.</summary>
-    internal static void EnsureCompactable(long upTo, BanditSnapshot sums)
-    {
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(upTo);
-        sums.EnsureValid();
-        if (sums.Pulls != upTo)
-        {
-            throw new ArgumentException($"sums for the first {upTo} observations must count {upTo} pulls; they count {sums.Pulls}.", nameof(sums));
-        }
-    }
 
     /// <inheritdoc />
     public Task BeatAsync(string id, TimeSpan ttl, string details = "", CancellationToken cancellationToken = default)

@@ -115,7 +115,7 @@ public sealed class RedisStateStore : IStateStore
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(bandit);
         ArgumentNullException.ThrowIfNull(sums);
-        InMemoryStateStore.EnsureCompactable(upTo, sums);
+        BanditSnapshot.EnsureCompactable(upTo, sums);
         return Timed("compact_bandit", async () =>
         {
             var args = new List<RedisValue>(2 + (4 * sums.Arms.Count)) { upTo, sums.Dimension };
